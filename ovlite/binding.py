@@ -1,0 +1,156 @@
+"""Checking user inputs against a model's ports, and the results mapping handed back.
+
+Inputs may be a dict keyed by name, index or port, a list or tuple in input order, or a single
+array for a single-input model.  Each value must be a numpy array, an ``ovlite.Tensor``, a
+numpy scalar or an object with ``__array__`` (a torch tensor, say).  Element types convert when
+numpy calls the cast "same kind" (float64 -> float32, int64 -> int32, int -> float); anything
+else (float -> int, numbers -> bool, strings) is refused with :class:`InputTypeError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .errors import InputShapeError, InputTypeError, MissingInputError
+from .model import Port, find_port
+from .tensor import Tensor
+
+
+def as_array(value: Any, port: Port) -> np.ndarray:
+    """``value`` as an ndarray, or :class:`InputTypeError` naming the input."""
+    if isinstance(value, np.ndarray):
+        return value
+    if isinstance(value, Tensor):
+        return value.data
+    if isinstance(value, np.generic) or hasattr(value, "__array__"):
+        return np.asarray(value)
+    raise InputTypeError(
+        f"input {port.any_name!r} must be a numpy array or ovlite.Tensor, got "
+        f"{type(value).__name__}"
+        + (" (wrap it in numpy.asarray)" if isinstance(value, list | tuple) else "")
+    )
+
+
+class InputChecker:
+    """Validates arrays for each input port; built once per compiled model."""
+
+    def __init__(self, ports: Sequence[Port]) -> None:
+        self.ports = list(ports)
+        self.count = len(self.ports)
+        self._dtypes = [p.element_type.dtype for p in self.ports]
+        self._static = [
+            p.partial_shape.to_shape() if p.partial_shape.is_static else None for p in self.ports
+        ]
+        self._names = {name: p.index for p in self.ports for name in p.names}
+
+    def check(self, index: int, value: Any) -> np.ndarray:
+        """Return the array for input ``index`` converted to its element type, or raise."""
+        port = self.ports[index]
+        array = as_array(value, port)
+        dtype = self._dtypes[index]
+        if dtype is not None and array.dtype != dtype:
+            if not np.can_cast(array.dtype, dtype, casting="same_kind") or dtype == np.bool_:
+                raise InputTypeError(
+                    f"input {port.any_name!r} expects {port.element_type} ({dtype}), got an array "
+                    f"of {array.dtype}, which does not convert safely"
+                )
+            array = array.astype(dtype)
+        static = self._static[index]
+        if array.shape != static and (
+            static is not None or not port.partial_shape.accepts(array.shape)
+        ):
+            raise InputShapeError(
+                f"input {port.any_name!r} expects shape {port.partial_shape}, got {list(array.shape)}"
+            )
+        return array
+
+    def index_of(self, key: Any) -> int:
+        """Input index for a name, index or port; :class:`InputNameError` otherwise."""
+        if type(key) is str and key in self._names:
+            return self._names[key]
+        return find_port(self.ports, key, "input").index
+
+    def items(self, inputs: Any) -> Iterator[tuple[int, Any]]:
+        """Yield ``(input index, raw value)`` pairs from any accepted inputs form."""
+        if isinstance(inputs, Mapping):
+            for key, value in inputs.items():
+                yield self.index_of(key), value
+        elif isinstance(inputs, list | tuple):
+            if len(inputs) > self.count:
+                raise MissingInputError(
+                    f"got {len(inputs)} inputs for a model with {self.count}: "
+                    f"{', '.join(repr(p.any_name) for p in self.ports)}"
+                )
+            yield from enumerate(inputs)
+        else:
+            if self.count != 1:
+                raise MissingInputError(
+                    f"a single array was given but the model has {self.count} inputs "
+                    f"({', '.join(repr(p.any_name) for p in self.ports)}): pass a dict or list"
+                )
+            yield 0, inputs
+
+    def check_all(self, inputs: Any) -> list[np.ndarray]:
+        """Arrays for every input, in input order; :class:`MissingInputError` if one lacks data."""
+        if self.count == 1 and isinstance(inputs, np.ndarray):
+            return [self.check(0, inputs)]
+        arrays: list[Any] = [None] * self.count
+        for index, value in self.items(inputs):
+            arrays[index] = self.check(index, value)
+        self.require_all(arrays)
+        return arrays
+
+    def require_all(self, arrays: Sequence[Any]) -> None:
+        missing = [p.any_name for p, a in zip(self.ports, arrays, strict=True) if a is None]
+        if missing:
+            raise MissingInputError(f"no data for input(s) {', '.join(map(repr, missing))}")
+
+
+class Results(Mapping):
+    """Inference results, indexable by output port, index or name (OpenVINO's ``OVDict``).
+
+    Iterating yields the output ports; values are numpy arrays.
+    """
+
+    __slots__ = ("_ports", "_arrays", "_names")
+
+    def __init__(self, ports: Sequence[Port], arrays: Sequence[np.ndarray]) -> None:
+        self._ports = ports
+        self._arrays = arrays
+        self._names: dict[str, int] | None = None
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        if isinstance(key, int) and not isinstance(key, bool):
+            if 0 <= key < len(self._arrays):
+                return self._arrays[key]
+        elif isinstance(key, str):
+            if self._names is None:
+                self._names = {n: p.index for p in self._ports for n in p.names}
+            if key in self._names:
+                return self._arrays[self._names[key]]
+        return self._arrays[find_port(self._ports, key, "output").index]
+
+    def __iter__(self) -> Iterator[Port]:
+        return iter(self._ports)
+
+    def __len__(self) -> int:
+        return len(self._arrays)
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(p.any_name for p in self._ports)
+
+    def to_tuple(self) -> tuple[np.ndarray, ...]:
+        return tuple(self._arrays)
+
+    def to_dict(self) -> dict[Port, np.ndarray]:
+        return dict(zip(self._ports, self._arrays, strict=True))
+
+    def __repr__(self) -> str:
+        body = ", ".join(
+            f"{p.any_name!r}: array{list(a.shape)}"
+            for p, a in zip(self._ports, self._arrays, strict=True)
+        )
+        return f"<Results {{{body}}}>"

@@ -1,0 +1,254 @@
+"""``Core``: the entry point of the API, as in OpenVINO."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from . import properties as props
+from .device import CompiledModel, Device
+from .device_string import DeviceSpec, parse_device
+from .errors import DeviceNotFoundError, DeviceUnavailableError, UnknownPropertyError
+from .model import Model, read_model
+from .plugins import PluginFailure, PluginInfo, PluginRegistry
+
+log = logging.getLogger("ovlite")
+
+DEVICE_PROPERTIES = props.device.properties.name
+_GLOBAL = ""
+
+
+@dataclass(frozen=True)
+class Version:
+    """What ``Core.get_versions`` reports for a device: its package and version."""
+
+    description: str
+    build_number: str
+
+    def __str__(self) -> str:
+        return f"{self.description} {self.build_number}"
+
+
+class Core:
+    """Finds devices, reads models and compiles them; one per application is plenty.
+
+    Plugins installed as packages are discovered on first use.  ``register_plugin`` adds a
+    plugin (a module or object with ``ovlite_devices``) to this ``Core`` only.
+    """
+
+    def __init__(self) -> None:
+        self._registry_instance: PluginRegistry | None = None
+        self._settings: dict[str, dict[str, Any]] = {}
+
+    @property
+    def _registry(self) -> PluginRegistry:
+        if self._registry_instance is None:
+            self._registry_instance = PluginRegistry(parent=PluginRegistry.shared())
+        return self._registry_instance
+
+    # ---- devices ---------------------------------------------------------------------------
+
+    @property
+    def available_devices(self) -> list[str]:
+        """Devices that can run here: ``CPU``, ``GPU.0``, ``GPU.1`` (ids only when several)."""
+        names = []
+        for family, device in sorted(self._registry.devices().items()):
+            if device.is_meta or not device.availability():
+                continue
+            ids = device.device_ids()
+            names.extend([f"{family}.{i}" for i in ids] if len(ids) > 1 else [family])
+        return names
+
+    def get_available_devices(self) -> list[str]:
+        return self.available_devices
+
+    def devices(self) -> dict[str, Device]:
+        """Every installed device family, available or not, meta devices included."""
+        return self._registry.devices()
+
+    @property
+    def plugins(self) -> list[PluginInfo]:
+        """Loaded plugins: name, package, version, entry point and devices."""
+        return self._registry.all_plugins()
+
+    @property
+    def plugin_failures(self) -> list[PluginFailure]:
+        """Plugins that could not be loaded, with the error."""
+        return self._registry.all_failures()
+
+    def register_plugin(self, plugin: Any, name: str | None = None) -> PluginInfo:
+        """Register an in-process plugin (module or object implementing ``ovlite_devices``)."""
+        from .errors import PluginError
+
+        before = len(self._registry.failures)
+        info = self._registry.register(plugin, name)
+        if info is None or len(self._registry.failures) > before:
+            raise PluginError(self._registry.failures[-1].error)
+        return info
+
+    def unload_plugin(self, name: str) -> None:
+        """Remove a plugin registered with :meth:`register_plugin`."""
+        self._registry.unregister(name)
+
+    def _device(self, spec: DeviceSpec) -> Device:
+        device = self._registry.device(spec.name)
+        if spec.id is not None:
+            ids = device.device_ids()
+            if spec.id not in ids:
+                raise DeviceNotFoundError(
+                    spec.full_name, [f"{spec.name}.{i}" for i in ids] or [spec.name]
+                )
+        return device
+
+    # ---- properties ------------------------------------------------------------------------
+
+    def set_property(self, device_name: Any, config: Mapping[Any, Any] | None = None) -> None:
+        """``set_property({...})`` for every device, or ``set_property("CPU", {...})``."""
+        if config is None:
+            self._settings.setdefault(_GLOBAL, {}).update(props.normalize_config(device_name))
+            return
+        spec = parse_device(device_name)
+        device = self._device(spec)
+        checked = props.normalize_config(config)
+        if not device.is_meta:
+            device.check_config({k: v for k, v in checked.items() if k != DEVICE_PROPERTIES})
+        self._settings.setdefault(spec.full_name, {}).update(checked)
+
+    def get_property(self, device_name: str, key: Any) -> Any:
+        """A device's property: a setting (set here or its default) or a read-only fact."""
+        spec = parse_device(device_name)
+        device = self._device(spec)
+        name = props.lookup_key(key).name
+        facts = self._device_facts(device, spec)
+        settings = self._settings_for(device, spec)
+        if name in settings:
+            return settings[name]
+        if name in facts:
+            return facts[name]
+        raise UnknownPropertyError(
+            f"device {spec.full_name} has no property {name}; it has: {', '.join(sorted(facts))}"
+        )
+
+    def _device_facts(self, device: Device, spec: DeviceSpec) -> dict[str, Any]:
+        availability = device.availability()
+        facts: dict[str, Any] = {
+            props.device.full_name.name: device.full_device_name(spec.id),
+            props.available_devices.name: device.device_ids(),
+            props.device.priority.name: device.priority,
+        }
+        if availability:
+            facts.update(device.device_properties(spec.id))
+        facts[props.supported_properties.name] = sorted({*facts, *device.config_keys})
+        return facts
+
+    def _settings_for(self, device: Device, spec: DeviceSpec) -> dict[str, Any]:
+        merged = {
+            key: value
+            for key, value in self._settings.get(_GLOBAL, {}).items()
+            if device.is_meta or key in device.config_keys
+        }
+        merged.update(self._settings.get(spec.name, {}))
+        if spec.id is not None:
+            merged.update(self._settings.get(spec.full_name, {}))
+        return merged
+
+    def get_versions(self, device_name: str) -> dict[str, Version]:
+        """The package and version behind each device named in ``device_name``."""
+        spec = parse_device(device_name)
+        versions = {}
+        for part in [spec, *(spec.children or ())]:
+            if part.excluded:
+                continue
+            device = self._device(part)
+            versions[part.full_name] = Version(device.package, device.version)
+        return versions
+
+    # ---- models ----------------------------------------------------------------------------
+
+    def read_model(self, model: Any, weights: Any = None) -> Model:
+        """Read an ONNX model from a path, bytes or ``onnx.ModelProto``."""
+        if weights is not None:
+            raise NotImplementedError("ONNX models keep their weights inside (or beside) the file")
+        return read_model(model)
+
+    def compile_model(
+        self,
+        model: Model | str | os.PathLike | bytes | Any,
+        device_name: str | DeviceSpec | None = None,
+        config: Mapping[Any, Any] | None = None,
+    ) -> CompiledModel:
+        """Compile a model (or a path to one) for a device string; ``AUTO`` when omitted.
+
+        ``config`` takes property keys or their strings; ``DEVICE_PROPERTIES`` gives each
+        device its own share (``{"DEVICE_PROPERTIES": {"CPU": {...}}}``).
+        """
+        model = read_model(model)
+        spec = parse_device(device_name if device_name is not None else "AUTO")
+        checked = props.normalize_config(config)
+        device = self._device(spec)
+        availability = device.availability()
+        if not availability:
+            raise DeviceUnavailableError(
+                f"device {spec.full_name} ({device.package}) cannot run here: {availability.reason}"
+            )
+        merged = self._compile_config(device, spec, checked)
+        if not device.is_meta:
+            device.check_config(merged)
+        started = time.perf_counter()
+        compiled = device.compile_model(model, spec, merged, self)
+        log.debug(
+            "compiled %r for %s in %.1f ms: %s",
+            model.friendly_name,
+            spec,
+            (time.perf_counter() - started) * 1000,
+            {k: compiled.get_property(k) for k in compiled.supported_properties()},
+        )
+        return compiled
+
+    def _compile_config(
+        self, device: Device, spec: DeviceSpec, config: dict[str, Any]
+    ) -> dict[str, Any]:
+        merged = self._settings_for(device, spec)
+        per_device = dict(merged.pop(DEVICE_PROPERTIES, {}))
+        per_device.update(config.get(DEVICE_PROPERTIES, {}))
+        merged.update({k: v for k, v in config.items() if k != DEVICE_PROPERTIES})
+        if device.is_meta:
+            if per_device:
+                merged[DEVICE_PROPERTIES] = per_device
+        else:
+            merged.update(per_device.get(spec.name, {}))
+            if spec.id is not None:
+                merged.update(per_device.get(spec.full_name, {}))
+        return merged
+
+    def query_model(
+        self, model: Any, device_name: str, config: Mapping[Any, Any] | None = None
+    ) -> dict[str, str]:
+        """Which device runs each node of ``model`` on ``device_name``."""
+        model = read_model(model)
+        spec = parse_device(device_name)
+        device = self._device(spec)
+        checked = self._compile_config(device, spec, props.normalize_config(config))
+        return device.query_model(model, spec, checked, self)
+
+
+_default_core: Core | None = None
+
+
+def default_core() -> Core:
+    """The ``Core`` behind the module-level :func:`compile_model`."""
+    global _default_core
+    if _default_core is None:
+        _default_core = Core()
+    return _default_core
+
+
+def compile_model(
+    model: Any, device_name: str | None = None, config: Mapping[Any, Any] | None = None
+) -> CompiledModel:
+    """``ovlite.compile_model(path_or_model, "CPU", {...})`` on a shared default ``Core``."""
+    return default_core().compile_model(model, device_name, config)

@@ -1,0 +1,239 @@
+"""The classes a device plugin subclasses: :class:`Device` and :class:`CompiledModel`.
+
+A plugin provides ``Device`` objects (one per device family, e.g. ``CPU``).  A device reports
+whether it can run here, which properties it takes, and compiles a :class:`Model` into a
+:class:`CompiledModel`.  A compiled model implements one method, :meth:`CompiledModel.submit`,
+and reports its properties; requests, queues, ``__call__`` and asyncio support are written once
+here in core on top of ``submit``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from . import properties as props
+from .binding import InputChecker, Results
+from .errors import ReadOnlyPropertyError, UnknownPropertyError, close_matches
+from .jobs import Job
+from .model import Model, Port, find_port
+
+if TYPE_CHECKING:
+    from .core import Core
+    from .device_string import DeviceSpec
+    from .requests import InferRequest
+
+log = logging.getLogger("ovlite")
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether a device can run here; ``reason`` says why not (or notes about how it runs)."""
+
+    available: bool
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.available
+
+
+class Device:
+    """A device family provided by a plugin.
+
+    Subclasses set ``name`` (the family, upper case: ``"CPU"``), ``config_keys`` (the writable
+    properties ``compile_model`` and ``set_property`` accept) and implement
+    :meth:`compile_model`.  ``priority`` orders candidates for AUTO: higher is preferred;
+    discrete accelerators use 100 and more, CPU 10, slow reference devices below 0.
+    """
+
+    name: ClassVar[str] = ""
+    priority: ClassVar[int] = 0
+    is_meta: ClassVar[bool] = False
+    config_keys: ClassVar[frozenset[str]] = frozenset()
+
+    #: Filled in by the plugin registry: the distribution and version that provide the device.
+    package: str = "(in-process)"
+    version: str = ""
+
+    def availability(self) -> Availability:
+        """Whether the device can run here; override to check drivers, libraries, hardware."""
+        return Availability(True)
+
+    def device_ids(self) -> list[str]:
+        """Ids of the physical devices of this family (``["0", "1"]``); one device: ``[]``."""
+        return []
+
+    def full_device_name(self, device_id: str | None = None) -> str:
+        """Human-readable name of the device (``FULL_DEVICE_NAME``)."""
+        return self.name if device_id is None else f"{self.name}.{device_id}"
+
+    def device_properties(self, device_id: str | None = None) -> dict[str, Any]:
+        """Read-only facts about the device; the core adds the common ones."""
+        return {}
+
+    def check_config(self, config: Mapping[str, Any]) -> None:
+        """Refuse keys this device does not take, naming them and what it does take."""
+        unsupported = [key for key in config if key not in self.config_keys]
+        if unsupported:
+            raise UnknownPropertyError(
+                f"device {self.name} does not support the propert"
+                f"{'y' if len(unsupported) == 1 else 'ies'} {', '.join(unsupported)}"
+                f"{close_matches(unsupported[0], self.config_keys)}; "
+                f"it supports: {', '.join(sorted(self.config_keys)) or 'none'}"
+            )
+
+    def compile_model(
+        self, model: Model, spec: DeviceSpec, config: dict[str, Any], core: Core
+    ) -> CompiledModel:
+        """Compile ``model`` for the device named by ``spec`` with a checked ``config``.
+
+        Meta devices compile their children with ``core.compile_model(model, child, config)``.
+        """
+        raise NotImplementedError
+
+    def query_model(
+        self, model: Model, spec: DeviceSpec, config: dict[str, Any], core: Core
+    ) -> dict[str, str]:
+        """Which device runs each node; the default is every node on this device."""
+        return {
+            node.name or f"{node.op_type}_{i}": spec.full_name
+            for i, node in enumerate(model.proto.graph.node)
+        }
+
+
+class CompiledModel:
+    """A model compiled for a device; subclasses implement :meth:`submit`.
+
+    ``properties`` holds what the device chose (``NUM_STREAMS``,
+    ``OPTIMAL_NUMBER_OF_INFER_REQUESTS``, ...); the core adds ``NETWORK_NAME``,
+    ``EXECUTION_DEVICES`` and ``SUPPORTED_PROPERTIES`` when a plugin leaves them out.
+    """
+
+    def __init__(self, model: Model, device_name: str, properties: Mapping[str, Any]) -> None:
+        self._model = model
+        self.device_name = device_name
+        self.inputs: list[Port] = model.inputs
+        self.outputs: list[Port] = model.outputs
+        self._checker = InputChecker(self.inputs)
+        self._properties: dict[str, Any] = {
+            props.model_name.name: model.friendly_name,
+            props.execution_devices.name: [device_name],
+            props.optimal_number_of_infer_requests.name: 1,
+        }
+        self._properties.update(properties)
+        self._closed = False
+
+    # ---- the plugin side -------------------------------------------------------------------
+
+    def submit(self, job: Job) -> None:
+        """Start ``job`` without blocking; finish it later with ``set_result``/``set_error``.
+
+        Inputs arrive checked: in input order, converted to each port's element type, with
+        shapes the ports accept.
+        """
+        raise NotImplementedError
+
+    def run_sync(self, job: Job) -> None:
+        """Run ``job`` to completion before returning.  The default submits it and waits;
+        override to run in the calling thread and save the hand-over to a worker."""
+        finished = threading.Event()
+        user_done = job.on_done
+
+        def on_done(done: Job) -> None:
+            if user_done is not None:
+                user_done(done)
+            finished.set()
+
+        job.on_done = on_done
+        self.submit(job)
+        finished.wait()
+
+    def close(self) -> None:
+        """Release the device's resources; jobs already submitted still finish."""
+        self._closed = True
+
+    # ---- the user side ---------------------------------------------------------------------
+
+    def input(self, key: int | str | Port = 0) -> Port:
+        return find_port(self.inputs, key, "input")
+
+    def output(self, key: int | str | Port = 0) -> Port:
+        return find_port(self.outputs, key, "output")
+
+    def get_runtime_model(self) -> Model:
+        return self._model
+
+    def get_property(self, key: Any) -> Any:
+        """Read a property by typed key or OpenVINO string."""
+        name = props.lookup_key(key).name
+        if name == props.supported_properties.name:
+            return self.supported_properties()
+        if name not in self._properties:
+            raise UnknownPropertyError(
+                f"the model compiled for {self.device_name} has no property {name}; "
+                f"it has: {', '.join(self.supported_properties())}"
+            )
+        return self._properties[name]
+
+    def supported_properties(self) -> list[str]:
+        return sorted([*self._properties, props.supported_properties.name])
+
+    def set_property(self, config: Mapping[Any, Any]) -> None:
+        """Compiled models are configured at compile time; every property is read-only here."""
+        for key in config:
+            name = props.lookup_key(key).name
+            raise ReadOnlyPropertyError(
+                f"property {name} cannot be changed on a compiled model; pass it to compile_model"
+            )
+
+    @property
+    def optimal_number_of_requests(self) -> int:
+        return int(self._properties[props.optimal_number_of_infer_requests.name])
+
+    def create_infer_request(self) -> InferRequest:
+        from .requests import InferRequest
+
+        return InferRequest(self)
+
+    def __call__(self, inputs: Any = None, share_inputs: bool = True) -> Results:
+        """Run one inference synchronously; thread-safe (each call is its own job)."""
+        job = Job(self._checker.check_all(inputs if inputs is not None else {}), None)
+        self.run_sync(job)
+        if job.error is not None:
+            raise job.error
+        return Results(self.outputs, job.outputs)
+
+    def infer_new_request(self, inputs: Any = None) -> Results:
+        return self(inputs)
+
+    async def infer_async(self, inputs: Any = None) -> Results:
+        """``await compiled.infer_async(inputs)``: run without blocking the event loop."""
+        arrays = self._checker.check_all(inputs if inputs is not None else {})
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Job] = loop.create_future()
+        self.submit(Job(arrays, lambda job: loop.call_soon_threadsafe(_resolve, future, job)))
+        job = await future
+        if job.error is not None:
+            raise job.error
+        return Results(self.outputs, job.outputs)
+
+    def __enter__(self) -> CompiledModel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<CompiledModel {self._model.friendly_name!r} on {self.device_name}>"
+
+
+def _resolve(future: asyncio.Future, job: Job) -> None:
+    if not future.cancelled():
+        future.set_result(job)
+
+
+__all__ = ["Availability", "CompiledModel", "Device"]

@@ -1,0 +1,130 @@
+"""The one exception hierarchy of ovlite.
+
+Every error ovlite raises on purpose is an :class:`OvliteError`.  Where a Python built-in
+exception is the natural thing to catch (a bad value, a missing key), the ovlite error also
+derives from it, so ``except ValueError`` keeps working in code ported from ``openvino``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class OvliteError(Exception):
+    """Base class of every error raised by ovlite."""
+
+
+class DeviceStringError(OvliteError, ValueError):
+    """A device string such as ``"MULTI:GPU,CPU"`` is malformed."""
+
+    def __init__(self, text: str, position: int, problem: str) -> None:
+        self.text = text
+        self.position = position
+        self.problem = problem
+        pointer = " " * (position + 1) + "^"
+        super().__init__(f"bad device string {text!r}: {problem}\n  {text!r}\n  {pointer}")
+
+
+class DeviceNotFoundError(OvliteError, KeyError):
+    """No installed plugin provides the named device."""
+
+    def __init__(self, name: str, installed: Iterable[str], package: str | None = None) -> None:
+        self.name = name
+        self.installed = sorted(installed)
+        self.package = package
+        parts = [f"unknown device {name!r}"]
+        close = difflib.get_close_matches(name.upper(), self.installed, n=1, cutoff=0.6)
+        if close:
+            parts.append(f"did you mean {close[0]!r}?")
+        parts.append("installed devices: " + (", ".join(self.installed) or "none"))
+        if package:
+            parts.append(f"{name!r} is provided by the package {package!r} (pip install {package})")
+        super().__init__("; ".join(parts))
+
+    def __str__(self) -> str:  # KeyError would otherwise print the repr of the message
+        return str(self.args[0])
+
+
+class DeviceUnavailableError(OvliteError, RuntimeError):
+    """The device's plugin is installed but the device cannot run here."""
+
+
+class PropertyError(OvliteError):
+    """Base class of property errors."""
+
+
+class UnknownPropertyError(PropertyError, KeyError):
+    """A property key is not known (or not supported by the device asked)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class PropertyValueError(PropertyError, ValueError):
+    """A property value has the wrong type or is out of range."""
+
+
+class ReadOnlyPropertyError(PropertyError, ValueError):
+    """A read-only property was given a value."""
+
+
+class ModelError(OvliteError, ValueError):
+    """A model cannot be read, or cannot be compiled for the requested device."""
+
+
+class CompileError(OvliteError, RuntimeError):
+    """A device failed to compile a model."""
+
+
+class InputError(OvliteError):
+    """Base class of errors about the inputs given to an inference."""
+
+
+class InputNameError(InputError, KeyError):
+    """An input was addressed by a name, index or port the model does not have."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class InputShapeError(InputError, ValueError):
+    """An input array's shape does not fit the model's input."""
+
+
+class InputTypeError(InputError, TypeError):
+    """An input has an element type that cannot be converted safely, or is not an array."""
+
+
+class MissingInputError(InputError, ValueError):
+    """An inference was started without data for some of the model's inputs."""
+
+
+class InferenceError(OvliteError, RuntimeError):
+    """The device failed while running an inference."""
+
+
+class RequestBusyError(OvliteError, RuntimeError):
+    """A request was used while an inference on it was still in flight."""
+
+
+class RequestCancelledError(OvliteError, RuntimeError):
+    """The inference was cancelled before it ran."""
+
+
+class RequestTimeoutError(OvliteError, TimeoutError):
+    """An inference did not finish within the configured time."""
+
+
+class CallbackError(OvliteError, RuntimeError):
+    """A user callback raised; the original exception is the ``__cause__``."""
+
+
+class PluginError(OvliteError, RuntimeError):
+    """A plugin could not be loaded, or broke the plugin contract."""
+
+
+def close_matches(word: str, choices: Iterable[str]) -> str:
+    """Return a ``" (did you mean X?)"`` suffix when ``word`` resembles one of ``choices``."""
+    found = difflib.get_close_matches(str(word).upper(), [c.upper() for c in choices], n=1)
+    return f" (did you mean {found[0]!r}?)" if found else ""

@@ -1,0 +1,87 @@
+"""``Job``: one inference handed to a compiled model's ``submit``, finished exactly once.
+
+The job is the whole plugin-side contract for running inferences.  A plugin's
+``CompiledModel.submit(job)`` queues it and returns at once; whoever runs it calls
+``job.begin()`` first (``False`` means it was cancelled: drop it), then exactly one of
+``job.set_result(outputs)`` or ``job.set_error(exc)``.  The job then calls its ``on_done``
+once.  Finishing a job twice is a plugin bug and raises :class:`PluginError`, so a result is
+never delivered twice, and cancelling a job that has not begun finishes it with
+:class:`RequestCancelledError` at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .errors import PluginError, RequestCancelledError
+
+PENDING, RUNNING, DONE = 0, 1, 2
+
+# One lock for every job's state change: each change holds it for a few bytecodes, so a shared
+# lock costs less than creating a lock per job on the hot path.
+_state_lock = threading.Lock()
+
+
+class Job:
+    """One inference: input arrays in the model's input order, and where to report the end.
+
+    After ``on_done`` runs, exactly one of ``outputs`` (arrays in the model's output order) or
+    ``error`` is set; ``info`` holds what the device reported about the run, such as
+    ``{"device": "CPU", "profiling": [...]}``.
+    """
+
+    __slots__ = ("inputs", "on_done", "outputs", "error", "info", "_state")
+
+    def __init__(self, inputs: Sequence[np.ndarray], on_done: Callable[[Job], Any] | None) -> None:
+        self.inputs = inputs
+        self.on_done = on_done
+        self.outputs: Sequence[np.ndarray] | None = None
+        self.error: BaseException | None = None
+        self.info: dict[str, Any] | None = None
+        self._state = PENDING
+
+    @property
+    def done(self) -> bool:
+        return self._state == DONE
+
+    def begin(self) -> bool:
+        """Claim the job to run it; ``False`` when it was cancelled (or already claimed)."""
+        with _state_lock:
+            if self._state != PENDING:
+                return False
+            self._state = RUNNING
+            return True
+
+    def set_result(self, outputs: Sequence[np.ndarray], info: dict[str, Any] | None = None) -> None:
+        """Finish the job with its output arrays (in the model's output order)."""
+        self._finish(outputs, None, info)
+
+    def set_error(self, error: BaseException, info: dict[str, Any] | None = None) -> None:
+        """Finish the job with an error; the caller that started it will see this error."""
+        self._finish(None, error, info)
+
+    def cancel(self) -> bool:
+        """Cancel the job if it has not begun; it then finishes with RequestCancelledError."""
+        with _state_lock:
+            if self._state != PENDING:
+                return False
+            self._state = RUNNING
+        self._finish(None, RequestCancelledError("the inference was cancelled before it ran"), None)
+        return True
+
+    def _finish(
+        self, outputs: Any, error: BaseException | None, info: dict[str, Any] | None
+    ) -> None:
+        with _state_lock:
+            if self._state == DONE:
+                raise PluginError("a job was finished twice; the second result was dropped")
+            self._state = DONE
+        self.outputs = outputs
+        self.error = error
+        self.info = info
+        if self.on_done is not None:
+            self.on_done(self)

@@ -1,0 +1,91 @@
+"""Property keys with OpenVINO's names: ``import ovlite.properties as props``.
+
+Typed keys and their strings are interchangeable (``props.hint.performance_mode`` is
+``"PERFORMANCE_HINT"``), values accept enums and their strings, and each key knows whether it
+is read-only.  ``normalize_config`` checks a whole config dict.
+"""
+
+from __future__ import annotations
+
+from . import device, hint, intel_auto, streams
+from ._keys import (
+    KEYS,
+    PropertyKey,
+    any_value,
+    define,
+    int_at_least,
+    lookup_key,
+    normalize_config,
+    register_key,
+    to_bool,
+    to_str,
+    to_str_list,
+)
+
+supported_properties = define("SUPPORTED_PROPERTIES", any_value, read_only=True)
+available_devices = define("AVAILABLE_DEVICES", any_value, read_only=True)
+optimal_number_of_infer_requests = define(
+    "OPTIMAL_NUMBER_OF_INFER_REQUESTS",
+    any_value,
+    read_only=True,
+    doc="How many requests to keep in flight to saturate the compiled model.",
+)
+optimal_batch_size = define("OPTIMAL_BATCH_SIZE", any_value, read_only=True)
+max_batch_size = define("MAX_BATCH_SIZE", any_value, read_only=True)
+range_for_streams = define("RANGE_FOR_STREAMS", any_value, read_only=True)
+range_for_async_infer_requests = define("RANGE_FOR_ASYNC_INFER_REQUESTS", any_value, read_only=True)
+execution_devices = define(
+    "EXECUTION_DEVICES", any_value, read_only=True, doc="Devices that actually run the model."
+)
+model_name = define("NETWORK_NAME", any_value, read_only=True)
+loaded_from_cache = define("LOADED_FROM_CACHE", any_value, read_only=True)
+inference_num_threads = define(
+    "INFERENCE_NUM_THREADS",
+    int_at_least(0),
+    doc="Threads for inference in total (0: device default).",
+)
+cache_dir = define("CACHE_DIR", to_str, doc="Folder where compiled models are cached.")
+enable_profiling = define(
+    "PERF_COUNT", to_bool, doc="Collect per-node timings, read back as request.profiling_info."
+)
+auto_batch_timeout = define(
+    "AUTO_BATCH_TIMEOUT", int_at_least(0), doc="Milliseconds a partial batch waits before it runs."
+)
+configuration_reason = define(
+    "OVLITE_CONFIGURATION_REASON",
+    any_value,
+    read_only=True,
+    doc="Why the device chose its streams, threads and requests (ovlite's own key).",
+)
+
+__all__ = [
+    "KEYS",
+    "PropertyKey",
+    "auto_batch_timeout",
+    "available_devices",
+    "cache_dir",
+    "configuration_reason",
+    "device",
+    "enable_profiling",
+    "execution_devices",
+    "hint",
+    "inference_num_threads",
+    "int_at_least",
+    "intel_auto",
+    "loaded_from_cache",
+    "lookup_key",
+    "max_batch_size",
+    "model_name",
+    "normalize_config",
+    "optimal_batch_size",
+    "optimal_number_of_infer_requests",
+    "range_for_async_infer_requests",
+    "range_for_streams",
+    "register_key",
+    "streams",
+    "supported_properties",
+    "to_bool",
+    "to_str",
+    "to_str_list",
+    "define",
+]

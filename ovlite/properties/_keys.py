@@ -1,0 +1,193 @@
+"""Property keys: their OpenVINO names, value types, read-only flags, and config validation.
+
+A :class:`PropertyKey` *is* its OpenVINO string (it subclasses ``str``), so the typed key
+``props.hint.performance_mode`` and the string ``"PERFORMANCE_HINT"`` are the same dict key.
+Calling a key mirrors openvino: ``key()`` returns the name, ``key(value)`` a checked
+``(name, value)`` pair.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..element_type import Type
+from ..errors import PropertyValueError, ReadOnlyPropertyError, UnknownPropertyError, close_matches
+
+Converter = Callable[[Any], Any]
+
+
+class PropertyKey(str):
+    """A property name that knows how to check its values and whether it is read-only."""
+
+    convert_value: Converter
+    read_only: bool
+    doc: str
+
+    def __new__(
+        cls, name: str, convert: Converter, *, read_only: bool = False, doc: str = ""
+    ) -> PropertyKey:
+        key = super().__new__(cls, name)
+        key.convert_value = convert
+        key.read_only = read_only
+        key.doc = doc
+        return key
+
+    @property
+    def name(self) -> str:
+        return str.__str__(self)
+
+    def convert(self, value: Any) -> Any:
+        """Return ``value`` in canonical form, or raise :class:`PropertyValueError` quoting it."""
+        try:
+            return self.convert_value(value)
+        except PropertyValueError as exc:
+            raise PropertyValueError(f"bad value {value!r} for {self.name}: {exc}") from None
+        except (TypeError, ValueError) as exc:
+            raise PropertyValueError(f"bad value {value!r} for {self.name}: {exc}") from None
+
+    def __call__(self, *value: Any) -> Any:
+        if not value:
+            return self.name
+        if len(value) != 1:
+            raise TypeError(f"{self.name}() takes at most one value")
+        return self.name, self.convert(value[0])
+
+    def __repr__(self) -> str:
+        return f"<property {self.name}{' (read-only)' if self.read_only else ''}>"
+
+
+KEYS: dict[str, PropertyKey] = {}
+# Spellings used in prose and other runtimes, mapped to OpenVINO's key names.
+ALIASES = {"ENABLE_PROFILING": "PERF_COUNT", "MODEL_NAME": "NETWORK_NAME"}
+
+
+def register_key(key: PropertyKey) -> PropertyKey:
+    """Make ``key`` known to config validation; plugins call this for their own keys."""
+    existing = KEYS.get(key.name)
+    if existing is not None and existing is not key:
+        return existing
+    KEYS[key.name] = key
+    return key
+
+
+def define(name: str, convert: Converter, *, read_only: bool = False, doc: str = "") -> PropertyKey:
+    return register_key(PropertyKey(name, convert, read_only=read_only, doc=doc))
+
+
+def lookup_key(key: Any) -> PropertyKey:
+    """Resolve a typed key or its string to the registered :class:`PropertyKey`."""
+    if not isinstance(key, str):
+        raise UnknownPropertyError(
+            f"property keys are strings or ovlite.properties keys, got {type(key).__name__} {key!r}"
+        )
+    name = str.__str__(key).upper()
+    found = KEYS.get(ALIASES.get(name, name))
+    if found is None:
+        raise UnknownPropertyError(
+            f"unknown property {str.__str__(key)!r}{close_matches(key, KEYS)}; "
+            f"known properties: {', '.join(sorted(KEYS))}"
+        )
+    return found
+
+
+def normalize_config(config: Mapping[Any, Any] | None, *, allow_read_only: bool = False) -> dict:
+    """Check every key and value of a config dict; return ``{NAME: canonical value}``.
+
+    Raises :class:`UnknownPropertyError` for a misspelt key, :class:`PropertyValueError` for a
+    bad value and :class:`ReadOnlyPropertyError` when a read-only key is given a value.
+    """
+    if config is None:
+        return {}
+    if not isinstance(config, Mapping):
+        raise PropertyValueError(
+            f"a config must be a dict of properties, got {type(config).__name__} {config!r}"
+        )
+    result: dict[str, Any] = {}
+    for raw_key, value in config.items():
+        key = lookup_key(raw_key)
+        if key.read_only and not allow_read_only:
+            raise ReadOnlyPropertyError(f"property {key.name} is read-only and cannot be set")
+        result[key.name] = key.convert(value)
+    return result
+
+
+# ---- value converters -----------------------------------------------------------------------
+
+
+def enum_of(enum_type: type[enum.Enum]) -> Converter:
+    def convert(value: Any) -> enum.Enum:
+        if isinstance(value, enum_type):
+            return value
+        text = getattr(value, "name", value)
+        if isinstance(text, str):
+            for member in enum_type:
+                if text.upper() in (member.name, str(member.value).upper()):
+                    return member
+        choices = ", ".join(m.name for m in enum_type)
+        raise PropertyValueError(f"expected one of {choices}")
+
+    return convert
+
+
+def to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.upper() in ("YES", "TRUE", "ON", "1"):
+        return True
+    if isinstance(value, str) and value.upper() in ("NO", "FALSE", "OFF", "0"):
+        return False
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raise PropertyValueError("expected True/False (or 'YES'/'NO')")
+
+
+def int_at_least(minimum: int) -> Converter:
+    def convert(value: Any) -> int:
+        if isinstance(value, bool):
+            raise PropertyValueError(f"expected a whole number >= {minimum}")
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise PropertyValueError(f"expected a whole number >= {minimum}") from None
+        if number != value and not isinstance(value, str):
+            raise PropertyValueError(f"expected a whole number >= {minimum}")
+        if number < minimum:
+            raise PropertyValueError(f"expected a whole number >= {minimum}")
+        return number
+
+    return convert
+
+
+def to_str(value: Any) -> str:
+    if isinstance(value, str):
+        return str(value)
+    if hasattr(value, "__fspath__"):
+        return str(value.__fspath__())
+    raise PropertyValueError("expected a string")
+
+
+def to_str_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return [str(v) for v in value]
+    raise PropertyValueError("expected a comma-separated string or a list of strings")
+
+
+def to_element_type(value: Any) -> Type:
+    return Type.parse(value)
+
+
+def any_value(value: Any) -> Any:
+    return value
+
+
+def to_device_properties(value: Any) -> dict[str, dict[str, Any]]:
+    """``{"CPU": {...}, "GPU.1": {...}}``: each device's own config, itself validated."""
+    from ..device_string import canonical
+
+    if not isinstance(value, Mapping):
+        raise PropertyValueError("expected a dict of {device name: {property: value}}")
+    return {canonical(device): normalize_config(sub) for device, sub in value.items()}

@@ -1,0 +1,43 @@
+"""Streams: independent execution contexts that run requests side by side."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from ._keys import PropertyValueError, define
+
+
+class Num(int):
+    """A ``NUM_STREAMS`` value: a count, or the special ``Num.AUTO`` / ``Num.NUMA``."""
+
+    AUTO: ClassVar[Num]
+    NUMA: ClassVar[Num]
+
+    def __repr__(self) -> str:
+        return {-1: "Num.AUTO", -2: "Num.NUMA"}.get(int(self), f"Num({int(self)})")
+
+    __str__ = __repr__
+
+
+Num.AUTO = Num(-1)
+Num.NUMA = Num(-2)
+
+
+def to_num_streams(value: Any) -> Num:
+    if isinstance(value, str):
+        special = {"AUTO": Num.AUTO, "NUMA": Num.NUMA}.get(value.upper())
+        if special is not None:
+            return special
+        if value.strip().isdigit():
+            value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value >= 1 or value in (-1, -2):
+            return Num(value)
+    raise PropertyValueError("expected a whole number >= 1, 'AUTO' or 'NUMA'")
+
+
+num = define(
+    "NUM_STREAMS",
+    to_num_streams,
+    doc="Number of streams; overrides the performance hint. AUTO lets the device choose.",
+)

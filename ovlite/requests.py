@@ -1,0 +1,410 @@
+"""``InferRequest`` and ``AsyncInferQueue``: written once, on top of ``CompiledModel.submit``."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .binding import Results
+from .errors import InputNameError, RequestBusyError
+from .jobs import Job
+from .model import Port, find_port
+from .tensor import Tensor
+
+if TYPE_CHECKING:
+    from .device import CompiledModel
+
+
+@dataclass(frozen=True)
+class ProfilingInfo:
+    """Timing of one node in the last inference (``request.profiling_info``)."""
+
+    node_name: str
+    node_type: str
+    real_time: float  # microseconds
+    cpu_time: float  # microseconds
+    exec_type: str  # the execution provider or kernel that ran it
+    status: str = "EXECUTED"
+
+
+class InferRequest:
+    """One reusable inference slot: input tensors, the last results, sync and async runs.
+
+    A request runs one inference at a time; starting it while busy raises
+    :class:`RequestBusyError`.  With ``share_inputs=False`` (the default, as in openvino)
+    input data is copied into the request's own tensors; ``True`` binds the caller's arrays.
+    """
+
+    def __init__(self, compiled: CompiledModel) -> None:
+        self._compiled = compiled
+        self._checker = compiled._checker
+        self._inputs: list[np.ndarray | None] = [None] * self._checker.count
+        self._outputs: list[np.ndarray] | None = None
+        self._info: dict[str, Any] | None = None
+        self._error: BaseException | None = None
+        self._busy = False
+        self._busy_lock = threading.Lock()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._job: Job | None = None
+        self._started = 0.0
+        self._latency_ms = 0.0
+        self._callback: Callable[[Any], Any] | None = None
+        self._callback_userdata: Any = None
+        self._queue: AsyncInferQueue | None = None
+        self._queue_id = -1
+        self._waiter: Callable[[], Any] | None = None
+        self.userdata: Any = None
+
+    # ---- inputs and outputs ----------------------------------------------------------------
+
+    @property
+    def model_inputs(self) -> list[Port]:
+        return self._compiled.inputs
+
+    @property
+    def model_outputs(self) -> list[Port]:
+        return self._compiled.outputs
+
+    def _input_tensor(self, index: int) -> Tensor:
+        array = self._inputs[index]
+        if array is None:
+            port = self._checker.ports[index]
+            shape = [max(d, 0) for d in port.partial_shape] if port.partial_shape.rank else []
+            array = np.zeros(shape, dtype=port.element_type.to_dtype())
+            self._inputs[index] = array
+        return Tensor.wrap(array)
+
+    def _output_tensor(self, index: int) -> Tensor:
+        if self._outputs is None:
+            raise self._no_results()
+        return Tensor.wrap(self._outputs[index])
+
+    def get_tensor(self, key: str | int | Port) -> Tensor:
+        """The input or output tensor for a name or port (an int means an input index).
+
+        An input tensor is the request's own memory: write into ``tensor.data`` and start the
+        request without inputs.  An input of dynamic shape starts empty; use ``set_tensor``.
+        """
+        if isinstance(key, Port) and key.kind == "output":
+            return self._output_tensor(find_port(self._compiled.outputs, key, "output").index)
+        try:
+            return self._input_tensor(self._checker.index_of(key))
+        except InputNameError:
+            if isinstance(key, int):
+                raise
+        return self._output_tensor(find_port(self._compiled.outputs, key, "output").index)
+
+    def set_tensor(self, key: str | int | Port, tensor: Tensor | np.ndarray) -> None:
+        """Bind a tensor (shared, not copied) to an input by name, index or port."""
+        self._ensure_idle()
+        index = self._checker.index_of(key)
+        self._inputs[index] = self._checker.check(index, tensor)
+
+    def get_input_tensor(self, index: int = 0) -> Tensor:
+        return self._input_tensor(self._checker.index_of(index))
+
+    def set_input_tensor(self, index_or_tensor: Any, tensor: Any = None) -> None:
+        if tensor is None:
+            index_or_tensor, tensor = 0, index_or_tensor
+        self.set_tensor(int(index_or_tensor), tensor)
+
+    def set_input_tensors(self, tensors: dict[Any, Any]) -> None:
+        for key, tensor in tensors.items():
+            self.set_tensor(key, tensor)
+
+    def get_output_tensor(self, index: int = 0) -> Tensor:
+        return self._output_tensor(find_port(self._compiled.outputs, index, "output").index)
+
+    @property
+    def input_tensors(self) -> list[Tensor]:
+        return [self._input_tensor(i) for i in range(self._checker.count)]
+
+    @property
+    def output_tensors(self) -> list[Tensor]:
+        return [self._output_tensor(i) for i in range(len(self._compiled.outputs))]
+
+    @property
+    def results(self) -> Results:
+        """The last inference's outputs, indexable by port, index and name."""
+        if self._outputs is None:
+            raise self._no_results()
+        return Results(self._compiled.outputs, self._outputs)
+
+    @property
+    def latency(self) -> float:
+        """Duration of the last inference in milliseconds, submit to completion."""
+        return self._latency_ms
+
+    @property
+    def profiling_info(self) -> list[ProfilingInfo]:
+        """Per-node timings of the last inference; needs ``PERF_COUNT`` (enable_profiling)."""
+        return list((self._info or {}).get("profiling", []))
+
+    def get_profiling_info(self) -> list[ProfilingInfo]:
+        return self.profiling_info
+
+    @property
+    def executed_on(self) -> str | None:
+        """The device that ran the last inference (useful under MULTI and AUTO)."""
+        return (self._info or {}).get("device")
+
+    def _no_results(self) -> Exception:
+        if self._error is not None:
+            return self._error
+        return RuntimeError("the request has no results yet: run infer() or start_async() first")
+
+    # ---- running ---------------------------------------------------------------------------
+
+    def _ensure_idle(self) -> None:
+        if self._busy:
+            raise RequestBusyError("the request is busy with an inference; wait() for it first")
+
+    def _claim(self) -> None:
+        with self._busy_lock:
+            if self._busy:
+                raise RequestBusyError("the request is busy with an inference; wait() for it first")
+            self._busy = True
+            self._idle.clear()
+
+    def _release(self) -> None:
+        self._busy = False
+        self._idle.set()
+
+    def _bind(self, inputs: Any, share_inputs: bool) -> list[np.ndarray]:
+        checker, bound = self._checker, self._inputs
+        if inputs is not None:
+            for index, value in checker.items(inputs):
+                array = checker.check(index, value)
+                current = bound[index]
+                if share_inputs or current is None or current.shape != array.shape:
+                    bound[index] = array if share_inputs else array.copy()
+                else:
+                    np.copyto(current, array)
+        checker.require_all(bound)
+        return list(bound)  # type: ignore[arg-type]
+
+    def infer(
+        self, inputs: Any = None, share_inputs: bool = False, share_outputs: bool = False
+    ) -> Results:
+        """Run one inference and wait for it; returns the results."""
+        self._claim()
+        try:
+            job = Job(self._bind(inputs, share_inputs), None)
+            self._started = time.perf_counter()
+            self._compiled.run_sync(job)
+            self._store(job)
+        finally:
+            self._release()
+        if self._error is not None:
+            raise self._error
+        return Results(self._compiled.outputs, self._outputs)  # type: ignore[arg-type]
+
+    def start_async(
+        self, inputs: Any = None, userdata: Any = None, share_inputs: bool = False
+    ) -> None:
+        """Start an inference and return at once; ``wait()`` or a callback follows it."""
+        self._start(inputs, userdata, share_inputs, None)
+
+    def _start(
+        self, inputs: Any, userdata: Any, share_inputs: bool, waiter: Callable[[], Any] | None
+    ) -> None:
+        self._claim()
+        try:
+            self._waiter = waiter
+            job = Job(self._bind(inputs, share_inputs), self._finish)
+            self._callback_userdata = userdata if userdata is not None else self._callback_userdata
+            self.userdata = userdata
+            self._error = None
+            self._job = job
+            self._started = time.perf_counter()
+            self._compiled.submit(job)
+        except BaseException:
+            if self._job is None or not self._job.done:
+                self._job = None
+                self._release()
+            raise
+
+    def _store(self, job: Job) -> None:
+        self._latency_ms = (time.perf_counter() - self._started) * 1000.0
+        self._info = job.info
+        if job.error is None:
+            self._outputs = job.outputs  # type: ignore[assignment]
+            self._error = None
+        else:
+            self._outputs = None
+            self._error = job.error
+
+    def _finish(self, job: Job) -> None:
+        """Runs once per async job, in the thread that finished it."""
+        self._store(job)
+        queue = self._queue
+        if queue is not None:
+            queue._request_finished(self)
+        elif self._error is None and self._callback is not None:
+            try:
+                self._callback(self._callback_userdata)
+            except BaseException as exc:
+                self._error = exc
+        waiter, self._waiter = self._waiter, None
+        self._job = None
+        self._release()
+        if queue is not None:
+            queue._request_idle(self)
+        if waiter is not None:
+            waiter()
+
+    def wait(self) -> None:
+        """Wait for the inference in flight; raise its error (or its callback's) if it failed."""
+        self._idle.wait()
+        if self._error is not None and self._queue is None:
+            raise self._error
+
+    def wait_for(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` milliseconds; ``True`` when the request is done."""
+        if timeout < 0:
+            self.wait()
+            return True
+        if not self._idle.wait(timeout / 1000.0):
+            return False
+        if self._error is not None and self._queue is None:
+            raise self._error
+        return True
+
+    def cancel(self) -> None:
+        """Cancel the inference in flight if it has not started running on the device."""
+        job = self._job
+        if job is not None:
+            job.cancel()
+
+    def set_callback(self, callback: Callable[[Any], Any], userdata: Any = None) -> None:
+        """Call ``callback(userdata)`` after each successful async inference.
+
+        It runs in the thread that finished the inference; an exception it raises is raised by
+        the next ``wait()``.  A failed inference skips it and ``wait()`` raises the failure.
+        """
+        self._callback = callback
+        self._callback_userdata = userdata
+
+    async def infer_async(self, inputs: Any = None, share_inputs: bool = False) -> Results:
+        """``await request.infer_async(inputs)``: like ``infer`` without blocking the loop."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        self._start(
+            inputs, None, share_inputs, lambda: loop.call_soon_threadsafe(_set_done, future)
+        )
+        await future
+        if self._error is not None:
+            raise self._error
+        return self.results
+
+    @property
+    def is_busy(self) -> bool:
+        return self._busy
+
+
+def _set_done(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+class AsyncInferQueue:
+    """A pool of requests that keeps a compiled model busy (OpenVINO's ``AsyncInferQueue``).
+
+    ``jobs=0`` creates ``OPTIMAL_NUMBER_OF_INFER_REQUESTS`` requests.  ``start_async`` takes
+    the request that has been idle longest, blocking until one is free.  A request returns to
+    the pool only after its callback finished.  An exception raised by a callback, or the error
+    of a failed inference (whose callback is skipped), is raised by the next ``start_async``,
+    ``wait_all``, ``is_ready`` or ``get_idle_request_id``, each error once.
+    """
+
+    def __init__(self, compiled: CompiledModel, jobs: int = 0) -> None:
+        if jobs < 0:
+            raise ValueError(f"jobs must be >= 0 (0 means the optimal number), got {jobs}")
+        count = jobs or compiled.optimal_number_of_requests
+        self._requests = [compiled.create_infer_request() for _ in range(count)]
+        for index, request in enumerate(self._requests):
+            request._queue = self
+            request._queue_id = index
+        self._idle = collections.deque(range(count))
+        self._condition = threading.Condition()
+        self._errors: collections.deque[BaseException] = collections.deque()
+        self._callback: Callable[[InferRequest, Any], Any] | None = None
+        self.userdata: list[Any] = [None] * count
+
+    def __len__(self) -> int:
+        return len(self._requests)
+
+    def __iter__(self) -> Iterator[InferRequest]:
+        return iter(self._requests)
+
+    def __getitem__(self, index: int) -> InferRequest:
+        return self._requests[index]
+
+    def set_callback(self, callback: Callable[[InferRequest, Any], Any]) -> None:
+        """Call ``callback(request, userdata)`` after each successful inference."""
+        self._callback = callback
+
+    def _raise_pending(self) -> None:
+        if self._errors:
+            raise self._errors.popleft()
+
+    def start_async(
+        self, inputs: Any = None, userdata: Any = None, share_inputs: bool = False
+    ) -> None:
+        """Run ``inputs`` on the longest-idle request, waiting for one if all are busy."""
+        self._raise_pending()
+        with self._condition:
+            while not self._idle:
+                self._condition.wait()
+            index = self._idle.popleft()
+        self.userdata[index] = userdata
+        try:
+            self._requests[index].start_async(inputs, userdata, share_inputs)
+        except BaseException:
+            if not self._requests[index].is_busy:
+                with self._condition:
+                    self._idle.appendleft(index)
+                    self._condition.notify()
+            raise
+
+    def get_idle_request_id(self) -> int:
+        """Id of the request ``start_async`` will use next, waiting until one is idle."""
+        self._raise_pending()
+        with self._condition:
+            while not self._idle:
+                self._condition.wait()
+            return self._idle[0]
+
+    def is_ready(self) -> bool:
+        """True when at least one request is idle."""
+        self._raise_pending()
+        return bool(self._idle)
+
+    def wait_all(self) -> None:
+        """Wait until every request is idle (their callbacks done)."""
+        with self._condition:
+            while len(self._idle) < len(self._requests):
+                self._condition.wait()
+        self._raise_pending()
+
+    def _request_finished(self, request: InferRequest) -> None:
+        if request._error is not None:
+            self._errors.append(request._error)
+        elif self._callback is not None:
+            try:
+                self._callback(request, self.userdata[request._queue_id])
+            except BaseException as exc:
+                self._errors.append(exc)
+
+    def _request_idle(self, request: InferRequest) -> None:
+        with self._condition:
+            self._idle.append(request._queue_id)
+            self._condition.notify_all()

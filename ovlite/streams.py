@@ -1,0 +1,133 @@
+"""The streams executor: jobs run on N execution contexts, each used by one thread at a time.
+
+A plugin gives it its contexts (for ONNX Runtime plugins, one session per stream) and a
+``run(context, inputs) -> (outputs, info)`` function.  Asynchronous jobs are taken from one
+shared queue by one worker thread per context, so a free stream always takes the oldest job.
+Synchronous calls (``run_sync``) run in the caller's thread on an idle context instead of
+paying a hand-over to a worker: the same contexts, the same limit on how many run at once.
+Worker threads start on the first asynchronous job, so a program that only calls ``infer``
+never creates one.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+
+from .errors import InferenceError, OvliteError, RequestCancelledError
+from .jobs import Job
+
+Context = TypeVar("Context")
+RunFunction = Callable[[Any, Sequence[np.ndarray]], tuple[Sequence[np.ndarray], dict | None]]
+
+log = logging.getLogger("ovlite.streams")
+_STOP = object()
+
+
+class StreamsExecutor(Generic[Context]):
+    """Run jobs on a fixed set of execution contexts."""
+
+    def __init__(self, contexts: Sequence[Context], run: RunFunction, name: str) -> None:
+        if not contexts:
+            raise ValueError("a streams executor needs at least one context")
+        self.name = name
+        self._run = run
+        self._contexts = list(contexts)
+        self._idle: queue.SimpleQueue[Context] = queue.SimpleQueue()
+        for context in self._contexts:
+            self._idle.put(context)
+        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._start_lock = threading.Lock()
+        self._closed = False
+
+    @property
+    def num_streams(self) -> int:
+        return len(self._contexts)
+
+    def submit(self, job: Job) -> None:
+        """Queue ``job``; a worker runs it on the first free context."""
+        if self._closed:
+            job.set_error(RequestCancelledError(f"{self.name} is closed"))
+            return
+        if not self._threads:
+            self._start_workers()
+        self._jobs.put(job)
+
+    def run_sync(self, job: Job) -> None:
+        """Run ``job`` in the calling thread on an idle context, waiting for one if needed."""
+        if self._closed:
+            job.set_error(RequestCancelledError(f"{self.name} is closed"))
+            return
+        context = self._idle.get()
+        try:
+            self._execute(context, job)
+        finally:
+            self._idle.put(context)
+
+    def close(self, wait: bool = True) -> None:
+        """Stop the workers after the jobs already queued; later jobs are cancelled."""
+        if self._closed:
+            return
+        self._closed = True
+        for _ in self._threads:
+            self._jobs.put(_STOP)
+        if wait:
+            current = threading.current_thread()
+            for thread in self._threads:
+                if thread is not current:
+                    thread.join()
+        self._cancel_leftovers()
+
+    def _start_workers(self) -> None:
+        with self._start_lock:
+            if self._threads or self._closed:
+                return
+            for index in range(len(self._contexts)):
+                thread = threading.Thread(
+                    target=self._work, name=f"{self.name}-stream{index}", daemon=True
+                )
+                thread.start()
+                self._threads.append(thread)
+
+    def _work(self) -> None:
+        jobs, idle, execute = self._jobs, self._idle, self._execute
+        while True:
+            job = jobs.get()
+            if job is _STOP:
+                return
+            context = idle.get()
+            try:
+                execute(context, job)
+            except BaseException:  # a callback broke the contract; keep the stream alive
+                log.exception("%s: unexpected error after a job finished", self.name)
+            finally:
+                idle.put(context)
+
+    def _execute(self, context: Context, job: Job) -> None:
+        if not job.begin():
+            return
+        try:
+            outputs, info = self._run(context, job.inputs)
+        except OvliteError as exc:
+            job.set_error(exc)
+        except Exception as exc:
+            error = InferenceError(f"inference on {self.name} failed: {exc}")
+            error.__cause__ = exc
+            job.set_error(error)
+        else:
+            job.set_result(outputs, info)
+
+    def _cancel_leftovers(self) -> None:
+        while True:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                return
+            if job is not _STOP and job.begin():
+                job.set_error(RequestCancelledError(f"{self.name} was closed before the job ran"))
