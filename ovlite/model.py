@@ -322,7 +322,14 @@ def read_model(model: str | os.PathLike | bytes | onnx.ModelProto | Model) -> Mo
         onnx.checker.check_model(proto if path is None else path)
     except Exception as exc:
         raise ModelError(f"{origin} is not a valid ONNX model: {exc}") from exc
-    return Model(proto, path=path)
+    model = Model(proto, path=path)
+    newest = onnx.defs.onnx_opset_version()
+    if model.opset > newest:
+        raise ModelError(
+            f"{origin} uses ONNX opset {model.opset}, newer than any this installation knows "
+            f"(up to {newest}); export it with an older opset or upgrade onnx and the device plugin"
+        )
+    return model
 
 
 def _parse(data: bytes, origin: str) -> onnx.ModelProto:
