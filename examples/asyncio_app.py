@@ -1,6 +1,6 @@
 """An asyncio program: many coroutines await inferences without blocking the event loop.
 
-    python examples/asyncio_app.py -d CPU -n 64
+python examples/asyncio_app.py -d CPU -n 64
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ async def main(device: str, count: int) -> None:
     started = time.perf_counter()
     classes = await asyncio.gather(*(classify(compiled, seed) for seed in range(count)))
     elapsed = time.perf_counter() - started
-    print(f"{count} concurrent inferences on {device} in {elapsed:.2f} s; first classes: {classes[:8]}")
+    print(
+        f"{count} concurrent inferences on {device} in {elapsed:.2f} s; first classes: {classes[:8]}"
+    )
 
 
 if __name__ == "__main__":

@@ -23,7 +23,9 @@ from ovlite import models
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-m", "--model", default="resnet18", help="an .onnx path or a built-in name")
+    parser.add_argument(
+        "-m", "--model", default="resnet18", help="an .onnx path or a built-in name"
+    )
     parser.add_argument("-d", "--device", default="CPU")
     parser.add_argument("-n", "--requests", type=int, default=200)
     args = parser.parse_args()

@@ -83,5 +83,6 @@ class Job:
         self.outputs = outputs
         self.error = error
         self.info = info
-        if self.on_done is not None:
-            self.on_done(self)
+        on_done, self.on_done = self.on_done, None
+        if on_done is not None:
+            on_done(self)

@@ -6,14 +6,18 @@ shared queue by one worker thread per context, so a free stream always takes the
 Synchronous calls (``run_sync``) run in the caller's thread on an idle context instead of
 paying a hand-over to a worker: the same contexts, the same limit on how many run at once.
 Worker threads start on the first asynchronous job, so a program that only calls ``infer``
-never creates one.
+never creates one.  When ``run`` is a bound method (of the compiled model, typically), the
+executor holds it weakly and closes itself once its owner is garbage-collected, so worker
+threads never keep a compiled model alive.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import queue
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -36,7 +40,11 @@ class StreamsExecutor(Generic[Context]):
         if not contexts:
             raise ValueError("a streams executor needs at least one context")
         self.name = name
-        self._run = run
+        if inspect.ismethod(run):
+            self._run_ref: Callable[[], RunFunction | None] = weakref.WeakMethod(run)
+            weakref.finalize(run.__self__, self.close, False)
+        else:
+            self._run_ref = lambda: run
         self._contexts = list(contexts)
         self._idle: queue.SimpleQueue[Context] = queue.SimpleQueue()
         for context in self._contexts:
@@ -71,7 +79,11 @@ class StreamsExecutor(Generic[Context]):
             self._idle.put(context)
 
     def close(self, wait: bool = True) -> None:
-        """Stop the workers after the jobs already queued; later jobs are cancelled."""
+        """Stop the workers after the jobs already queued; later jobs are cancelled.
+
+        With ``wait`` the call returns once the workers have finished; without it, they
+        finish the queued jobs and exit on their own.
+        """
         if self._closed:
             return
         self._closed = True
@@ -82,7 +94,7 @@ class StreamsExecutor(Generic[Context]):
             for thread in self._threads:
                 if thread is not current:
                     thread.join()
-        self._cancel_leftovers()
+            self._cancel_leftovers()
 
     def _start_workers(self) -> None:
         with self._start_lock:
@@ -108,12 +120,17 @@ class StreamsExecutor(Generic[Context]):
                 log.exception("%s: unexpected error after a job finished", self.name)
             finally:
                 idle.put(context)
+            job = None  # do not keep the finished job (and its request) alive while idle
 
     def _execute(self, context: Context, job: Job) -> None:
         if not job.begin():
             return
+        run = self._run_ref()
+        if run is None:
+            job.set_error(RequestCancelledError(f"{self.name} was garbage-collected"))
+            return
         try:
-            outputs, info = self._run(context, job.inputs)
+            outputs, info = run(context, job.inputs)
         except OvliteError as exc:
             job.set_error(exc)
         except Exception as exc:

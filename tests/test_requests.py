@@ -264,3 +264,21 @@ def test_two_devices_from_one_plugin_object(two_inputs_model: ov.Model) -> None:
     )
     assert {"STANDIN", "OTHER"} <= set(core.available_devices)
     assert core.compile_model(two_inputs_model, "other").device_name == "OTHER"
+
+
+def test_dropped_compiled_model_stops_its_worker_threads(two_inputs_model: ov.Model) -> None:
+    import gc
+
+    core = ov.Core()
+    core.register_plugin(StandInPlugin(StandInDevice("DROPPED")), name="dropped")
+    compiled = core.compile_model(two_inputs_model, "DROPPED", {"PERFORMANCE_HINT": "THROUGHPUT"})
+    request = compiled.create_infer_request()
+    request.start_async(two_inputs_data(17))
+    request.wait()
+    workers = [t for t in threading.enumerate() if t.name.startswith("DROPPED-stream")]
+    assert len(workers) == 2
+    del compiled, request
+    gc.collect()
+    for thread in workers:
+        thread.join(timeout=10)
+    assert not any(t.is_alive() for t in workers)

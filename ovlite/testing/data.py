@@ -9,7 +9,9 @@ import numpy as np
 from ..model import Port
 
 
-def random_inputs(ports: Sequence[Port], seed: int = 0, dynamic_dim: int = 2) -> dict[str, np.ndarray]:
+def random_inputs(
+    ports: Sequence[Port], seed: int = 0, dynamic_dim: int = 2
+) -> dict[str, np.ndarray]:
     """One array per input port, from a seeded generator; dynamic dimensions become
     ``dynamic_dim``.  Floats are standard normal, integers in [-5, 5), booleans coin flips."""
     rng = np.random.default_rng(seed)
