@@ -17,8 +17,10 @@ $(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	$(BIN)/python -m pip install --quiet --no-build-isolation -e ".[test]" $(foreach d,$(PLUGIN_DIRS),-e $(d))
 	touch $(STAMP)
 
+# The main job: the built-in ResNet-18-shaped CNN with the THROUGHPUT hint, then a comparison.
 demo: install
-	$(BIN)/python examples/throughput.py
+	$(BIN)/ovlite benchmark -m resnet18 -d CPU -hint throughput -t 15
+	$(BIN)/ovlite benchmark -m resnet18 -d CPU -t 10 --compare latency throughput
 
 test: install
 	$(BIN)/python -m pytest -q
