@@ -53,6 +53,9 @@ class Device:
     name: ClassVar[str] = ""
     priority: ClassVar[int] = 0
     is_meta: ClassVar[bool] = False
+    #: True when compiling takes well under a second, so AUTO may serve from this device
+    #: while a slower one compiles.
+    quick_compile: ClassVar[bool] = False
     config_keys: ClassVar[frozenset[str]] = frozenset()
 
     #: Filled in by the plugin registry: the distribution and version that provide the device.
@@ -155,6 +158,10 @@ class CompiledModel:
     def close(self) -> None:
         """Release the device's resources; jobs already submitted still finish."""
         self._closed = True
+
+    def children(self) -> dict[str, CompiledModel]:
+        """The compiled models a meta device runs on, by device name; none for a device."""
+        return {}
 
     # ---- the user side ---------------------------------------------------------------------
 

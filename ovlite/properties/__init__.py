@@ -51,6 +51,12 @@ enable_profiling = define(
 auto_batch_timeout = define(
     "AUTO_BATCH_TIMEOUT", int_at_least(0), doc="Milliseconds a partial batch waits before it runs."
 )
+dropped_devices = define(
+    "OVLITE_DROPPED_DEVICES",
+    any_value,
+    read_only=True,
+    doc="Children a meta device stopped feeding, each with the reason (ovlite's own key).",
+)
 configuration_reason = define(
     "OVLITE_CONFIGURATION_REASON",
     any_value,
@@ -66,6 +72,7 @@ __all__ = [
     "cache_dir",
     "configuration_reason",
     "device",
+    "dropped_devices",
     "enable_profiling",
     "execution_devices",
     "hint",

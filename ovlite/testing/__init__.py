@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 from .data import random_inputs
+from .simulated import SimulatedDevice
 from .standin import StandInCompiledModel, StandInDevice, StandInPlugin
 
-__all__ = ["StandInCompiledModel", "StandInDevice", "StandInPlugin", "random_inputs"]
+__all__ = [
+    "SimulatedDevice",
+    "StandInCompiledModel",
+    "StandInDevice",
+    "StandInPlugin",
+    "random_inputs",
+]

@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import properties as props
 from ..device import Availability, CompiledModel, Device
-from ..errors import InferenceError
+from ..errors import CompileError, InferenceError
 from ..hookspecs import PLUGIN_API_VERSION, hookimpl
 from ..jobs import Job
 from ..model import Model
@@ -31,9 +31,15 @@ FailWhen = Callable[[Sequence[np.ndarray]], bool]
 class StandInDevice(Device):
     """A device that runs models with ``onnx.reference`` for tests.
 
-    ``delay_ms`` is added to every inference, ``fail_when(inputs)`` picks inferences that fail
-    with :class:`InferenceError`, ``ids`` gives several instances (``STANDIN.0``, ...), and
-    ``available=False`` with a ``reason`` makes it unavailable.  THROUGHPUT uses 2 streams.
+    - ``delay_ms`` is added to every inference (sleeping, so it costs no CPU);
+    - ``fail_when(inputs)`` picks inferences that fail with :class:`InferenceError`;
+    - ``ids`` gives several instances (``STANDIN.0``, ...);
+    - ``available=False`` with a ``reason`` makes it unavailable;
+    - ``throughput_streams`` is how many streams THROUGHPUT uses (default 2);
+    - ``compile_delay_ms``, ``compile_error``, ``priority`` and ``quick_compile`` shape how
+      AUTO sees it;
+    - ``shared_resource``, a lock held while an inference runs, makes devices that share it
+      compete the way two devices on the same cores do.
     """
 
     priority = -100
@@ -47,6 +53,8 @@ class StandInDevice(Device):
         }
     )
 
+    engine = "reference"
+
     def __init__(
         self,
         name: str = "STANDIN",
@@ -56,12 +64,25 @@ class StandInDevice(Device):
         fail_when: FailWhen | None = None,
         available: bool = True,
         reason: str = "",
+        throughput_streams: int = 2,
+        compile_delay_ms: float = 0.0,
+        priority: int | None = None,
+        quick_compile: bool = False,
+        compile_error: str | None = None,
+        shared_resource: threading.Lock | None = None,
     ) -> None:
         self.name = name  # type: ignore[misc]
         self.ids = list(ids)
         self.delay_ms = delay_ms
         self.fail_when = fail_when
         self._availability = Availability(available, reason)
+        self.throughput_streams = throughput_streams
+        self.compile_delay_ms = compile_delay_ms
+        if priority is not None:
+            self.priority = priority  # type: ignore[misc]
+        self.quick_compile = quick_compile  # type: ignore[misc]
+        self.compile_error = compile_error
+        self.shared_resource = shared_resource
         self.compiled_count = 0
 
     def availability(self) -> Availability:
@@ -83,20 +104,34 @@ class StandInDevice(Device):
     def compile_model(
         self, model: Model, spec: Any, config: dict[str, Any], core: Any
     ) -> CompiledModel:
+        if self.compile_delay_ms:
+            time.sleep(self.compile_delay_ms / 1000.0)
+        if self.compile_error:
+            raise CompileError(
+                f"{spec.full_name} cannot compile {model.friendly_name!r}: {self.compile_error}"
+            )
         self.compiled_count += 1
         return StandInCompiledModel(self, model, spec.full_name, config)
+
+    def make_context(self, model: Model) -> Any:
+        """One execution context (stream): a reference evaluator of the model."""
+        from onnx.reference import ReferenceEvaluator
+
+        return ReferenceEvaluator(model.proto)
+
+    @staticmethod
+    def run_context(context: Any, output_names: list[str], feeds: dict[str, np.ndarray]) -> list:
+        return context.run(output_names, feeds)
 
 
 class StandInCompiledModel(CompiledModel):
     def __init__(
         self, device: StandInDevice, model: Model, device_name: str, config: dict[str, Any]
     ) -> None:
-        from onnx.reference import ReferenceEvaluator
-
         hint = config.get(props.hint.performance_mode.name, PerformanceMode.LATENCY)
         streams = int(config.get(props.streams.num.name, 0))
         if streams < 1:
-            streams = 1 if hint == PerformanceMode.LATENCY else 2
+            streams = 1 if hint == PerformanceMode.LATENCY else device.throughput_streams
         cap = config.get(props.hint.num_requests.name, 0)
         if cap:
             streams = min(streams, cap)
@@ -109,7 +144,7 @@ class StandInCompiledModel(CompiledModel):
                 props.optimal_number_of_infer_requests.name: streams,
                 props.inference_num_threads.name: 1,
                 props.enable_profiling.name: bool(config.get(props.enable_profiling.name, False)),
-                props.configuration_reason.name: f"{hint}: {streams} stream(s) of the reference evaluator",
+                props.configuration_reason.name: f"{hint}: {streams} stream(s) of the {device.engine} engine",
             },
         )
         self.device = device
@@ -118,27 +153,34 @@ class StandInCompiledModel(CompiledModel):
         self._output_names = [p.any_name for p in model.outputs]
         self._input_names = [p.any_name for p in model.inputs]
         self._profiling = config.get(props.enable_profiling.name, False)
-        contexts = [ReferenceEvaluator(model.proto) for _ in range(streams)]
+        contexts = [device.make_context(model) for _ in range(streams)]
         self._executor = StreamsExecutor(contexts, self._run, f"{device_name}")
 
     def _run(self, evaluator: Any, inputs: Sequence[np.ndarray]) -> tuple[list[np.ndarray], dict]:
-        from ..requests import ProfilingInfo
-
         with self._count_lock:
             self.calls += 1
         started = time.perf_counter()
+        if self.device.shared_resource is not None:
+            with self.device.shared_resource:
+                return self._compute(evaluator, inputs, started)
+        return self._compute(evaluator, inputs, started)
+
+    def _compute(
+        self, evaluator: Any, inputs: Sequence[np.ndarray], started: float
+    ) -> tuple[list[np.ndarray], dict]:
+        from ..requests import ProfilingInfo
+
         if self.device.delay_ms:
             time.sleep(self.device.delay_ms / 1000.0)
         if self.device.fail_when is not None and self.device.fail_when(inputs):
             raise InferenceError(f"{self.device_name}: injected failure")
-        outputs = evaluator.run(
-            self._output_names, dict(zip(self._input_names, inputs, strict=True))
-        )
+        feeds = dict(zip(self._input_names, inputs, strict=True))
+        outputs = self.device.run_context(evaluator, self._output_names, feeds)
         info: dict[str, Any] = {"device": self.device_name}
         if self._profiling:
             elapsed = (time.perf_counter() - started) * 1e6
             info["profiling"] = [
-                ProfilingInfo("graph", "ReferenceEvaluator", elapsed, elapsed, "onnx.reference")
+                ProfilingInfo("graph", "whole model", elapsed, elapsed, self.device.engine)
             ]
         return [np.asarray(o) for o in outputs], info
 

@@ -1,0 +1,305 @@
+"""Load balancing over child compiled models: the scheduler behind MULTI and AUTO.
+
+Each child has a number of slots (its ``OPTIMAL_NUMBER_OF_INFER_REQUESTS``, or the count in
+``MULTI:GPU(4)``).  A job goes to the first enabled child in priority order with a free slot;
+when none is free it waits in one shared FIFO that finishing slots drain.  A job that fails
+on a child is retried on a child it has not tried yet (enabled ones first, then dropped or
+spare ones); the caller sees an error only when every child failed it.  Each user job
+finishes exactly once: the child runs its own job, and only the final outcome is passed on.
+
+The balancer also guards against a child that drags the total down (two devices sharing the
+same cores, say): once the children are saturated it measures the total completion rate with
+every child, then with only the fastest one, and stops feeding the others when that is
+faster.  A child that fails several jobs in a row is dropped too.  Both are logged, and listed
+by the ``OVLITE_DROPPED_DEVICES`` property.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..device import CompiledModel
+from ..errors import InferenceError
+from ..jobs import Job
+
+log = logging.getLogger("ovlite.meta")
+
+#: Consecutive failures after which a child is no longer fed.
+FAILURES_TO_DROP = 3
+#: The probe keeps only the fastest child when that alone is this much faster than all.
+PROBE_MARGIN = 1.03
+
+
+@dataclass(eq=False)
+class Child:
+    """One child compiled model and its bookkeeping."""
+
+    name: str
+    compiled: CompiledModel
+    capacity: int
+    enabled: bool = True
+    busy: int = 0
+    completed: int = 0
+    failures_in_a_row: int = 0
+    dropped_reason: str = ""
+    completed_at_mark: int = 0
+
+
+@dataclass(eq=False)
+class _Attempt:
+    """A user job and the children that failed it so far."""
+
+    job: Job
+    errors: dict[str, BaseException] = field(default_factory=dict)
+
+
+@dataclass
+class _Probe:
+    """Measures whether the fastest child alone beats all children together."""
+
+    phase: str = "warmup"  # warmup -> all -> best -> done
+    started: float = 0.0
+    completed_at_start: int = 0
+    placements: int = 0
+    filling_placements: int = 0  # placements that took the last free slot, or had to wait
+    rate_all: float = 0.0
+    kept: Child | None = None
+    paused: list[Child] = field(default_factory=list)
+
+
+class LoadBalancer:
+    """Schedules jobs over children; see the module docstring."""
+
+    def __init__(
+        self,
+        children: list[Child],
+        name: str,
+        *,
+        probe_seconds: float = 0.5,
+        probe: bool = True,
+        spare: Callable[[set[str]], Child | None] | None = None,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        self.children = list(children)
+        self.name = name
+        self.probe_seconds = probe_seconds
+        self.spare = spare
+        self.on_change = on_change
+        self._lock = threading.Lock()
+        self._pending: collections.deque[_Attempt] = collections.deque()
+        self._probe = _Probe(phase="warmup" if probe and len(children) > 1 else "done")
+        self._completed = 0
+
+    # ---- public ----------------------------------------------------------------------------
+
+    @property
+    def capacity(self) -> int:
+        return sum(c.capacity for c in self.children if c.enabled) or 1
+
+    def active_names(self) -> list[str]:
+        return [c.name for c in self.children if c.enabled]
+
+    def dropped(self) -> list[str]:
+        return [f"{c.name}: {c.dropped_reason}" for c in self.children if c.dropped_reason]
+
+    def submit(self, job: Job) -> None:
+        if not job.begin():
+            return
+        self._place(_Attempt(job), front=False)
+
+    def add_child(self, child: Child, *, first: bool = False) -> None:
+        """Add a child (AUTO's device once compiled); ``first`` puts it at top priority."""
+        with self._lock:
+            self.children.insert(0, child) if first else self.children.append(child)
+        self._changed()
+        self._drain()
+
+    def disable(self, child: Child, reason: str) -> None:
+        with self._lock:
+            child.enabled = False
+            child.dropped_reason = reason
+        log.info("%s: stopped feeding %s: %s", self.name, child.name, reason)
+        self._changed()
+
+    # ---- scheduling ------------------------------------------------------------------------
+
+    def _pick(self, attempt: _Attempt) -> Child | None:
+        """A child with a free slot that has not failed this job; caller holds the lock."""
+        for child in self.children:
+            if child.enabled and child.busy < child.capacity and child.name not in attempt.errors:
+                return child
+        if attempt.errors:  # a retry may use children that are not fed new jobs
+            for child in self.children:
+                if (
+                    not child.enabled
+                    and child.busy < child.capacity
+                    and child.name not in attempt.errors
+                ):
+                    return child
+        return None
+
+    def _can_ever_run(self, attempt: _Attempt) -> bool:
+        return any(c.name not in attempt.errors for c in self.children)
+
+    def _place(self, attempt: _Attempt, front: bool) -> None:
+        with self._lock:
+            child = None if self._pending else self._pick(attempt)
+            if child is None:
+                self._pending.appendleft(attempt) if front else self._pending.append(attempt)
+            else:
+                child.busy += 1
+            self._note_placement(waited=child is None)
+        if child is not None:
+            self._dispatch(child, attempt)
+        else:
+            self._drain()
+
+    def _drain(self) -> None:
+        """Move waiting jobs onto free slots, oldest first."""
+        while True:
+            with self._lock:
+                found = None
+                for attempt in self._pending:
+                    child = self._pick(attempt)
+                    if child is not None:
+                        found = (attempt, child)
+                        break
+                if found is None:
+                    return
+                attempt, child = found
+                self._pending.remove(attempt)
+                child.busy += 1
+            self._dispatch(child, attempt)
+
+    def _dispatch(self, child: Child, attempt: _Attempt) -> None:
+        child_job = Job(attempt.job.inputs, lambda done: self._finished(child, attempt, done))
+        try:
+            child.compiled.submit(child_job)
+        except Exception as exc:  # a child that cannot even queue the job counts as failing it
+            if not child_job.done:
+                child_job.set_error(exc)
+
+    def _finished(self, child: Child, attempt: _Attempt, child_job: Job) -> None:
+        with self._lock:
+            child.busy -= 1
+            if child_job.error is None:
+                child.completed += 1
+                child.failures_in_a_row = 0
+                self._completed += 1
+            else:
+                child.failures_in_a_row += 1
+        if child_job.error is None:
+            info = dict(child_job.info or {})
+            info.setdefault("device", child.name)
+            attempt.job.set_result(child_job.outputs, info)
+            self._advance_probe()
+        else:
+            self._failed(child, attempt, child_job.error)
+        self._drain()
+
+    def _failed(self, child: Child, attempt: _Attempt, error: BaseException) -> None:
+        attempt.errors[child.name] = error
+        log.debug("%s: a job failed on %s: %s", self.name, child.name, error)
+        if (
+            child.enabled
+            and child.failures_in_a_row >= FAILURES_TO_DROP
+            and self._others_enabled(child)
+        ):
+            self.disable(
+                child, f"failed {child.failures_in_a_row} requests in a row; last: {error}"
+            )
+        if not self._can_ever_run(attempt) and self.spare is not None:
+            spare = self.spare(set(attempt.errors))
+            if spare is not None:
+                self.add_child(spare)
+        if self._can_ever_run(attempt):
+            self._place(attempt, front=True)
+            return
+        details = "; ".join(f"{name}: {exc}" for name, exc in attempt.errors.items())
+        final = InferenceError(f"{self.name}: every device failed the request ({details})")
+        final.__cause__ = error
+        attempt.job.set_error(final)
+
+    def _others_enabled(self, child: Child) -> bool:
+        return any(c.enabled and c is not child for c in self.children)
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
+
+    # ---- the probe: does the fastest child alone beat all of them? -------------------------
+
+    def _advance_probe(self) -> None:
+        probe = self._probe
+        if probe.phase == "done":
+            return
+        now = time.perf_counter()
+        with self._lock:
+            if probe.phase == "warmup":
+                if self._completed >= 2 * self.capacity:
+                    self._start_window(now, "all")
+                return
+            elapsed = now - probe.started
+            done = self._completed - probe.completed_at_start
+            if elapsed < self.probe_seconds or done < 20:
+                return
+            if probe.filling_placements * 2 < probe.placements:
+                # the children were not kept busy: rates say nothing about capacity; look again
+                self._start_window(now, probe.phase)
+                return
+            rate = done / elapsed
+            if probe.phase == "all":
+                probe.rate_all = rate
+                rates = {
+                    c: (c.completed - c.completed_at_mark) / elapsed
+                    for c in self.children
+                    if c.enabled
+                }
+                probe.kept = max(rates, key=rates.__getitem__)
+                probe.paused = [c for c in rates if c is not probe.kept]
+                for c in probe.paused:
+                    c.enabled = False
+                self._start_window(now, "best")
+                return
+            probe.phase = "done"
+            keep_best = rate > probe.rate_all * PROBE_MARGIN
+            if not keep_best:
+                for c in probe.paused:
+                    c.enabled = True
+        if keep_best:
+            for c in probe.paused:
+                self.disable(
+                    c,
+                    f"{probe.kept.name} alone completed {rate:.1f}/s, all together "  # type: ignore[union-attr]
+                    f"{probe.rate_all:.1f}/s: they compete for the same resources",
+                )
+        else:
+            log.debug(
+                "%s: all devices together are faster (%.1f/s vs %.1f/s)",
+                self.name,
+                probe.rate_all,
+                rate,
+            )
+        self._drain()
+
+    def _note_placement(self, waited: bool) -> None:
+        """Count how often jobs found the children full; caller holds the lock."""
+        probe = self._probe
+        if probe.phase in ("all", "best"):
+            probe.placements += 1
+            full = all(c.busy >= c.capacity for c in self.children if c.enabled)
+            probe.filling_placements += waited or full
+
+    def _start_window(self, now: float, phase: str) -> None:
+        probe = self._probe
+        probe.phase = phase
+        probe.started = now
+        probe.completed_at_start = self._completed
+        probe.placements = probe.filling_placements = 0
+        for child in self.children:
+            child.completed_at_mark = child.completed
