@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
 # The main job: the built-in ResNet-18-shaped CNN with the THROUGHPUT hint, then a comparison.
 demo: install
 	$(BIN)/ovlite benchmark -m resnet18 -d CPU -hint throughput -t 15
-	$(BIN)/ovlite benchmark -m resnet18 -d CPU -t 10 --compare latency throughput
+	$(BIN)/ovlite benchmark -m resnet18 -d CPU -t 10 --compare latency throughput MULTI:CPU@throughput
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -36,3 +36,10 @@ def test_openvino_style_throughput_program() -> None:
 def test_asyncio_program() -> None:
     out = run_example("examples/asyncio_app.py", "-n", "16")
     assert "16 concurrent inferences on CPU" in out
+
+
+@needs_cpu
+def test_multi_auto_program() -> None:
+    out = run_example("examples/multi_auto.py", "-n", "40")
+    assert "AUTO serves from: ['CPU']" in out
+    assert "CPU ran 40 of 40 requests" in out
