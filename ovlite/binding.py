@@ -10,6 +10,7 @@ else (float -> int, numbers -> bool, strings) is refused with :class:`InputTypeE
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from types import NoneType
 from typing import Any
 
 import numpy as np
@@ -69,15 +70,14 @@ class InputChecker:
 
     def index_of(self, key: Any) -> int:
         """Input index for a name, index or port; :class:`InputNameError` otherwise."""
-        if type(key) is str and key in self._names:
-            return self._names[key]
-        return find_port(self.ports, key, "input").index
+        index = self._names.get(key) if type(key) is str else None
+        return find_port(self.ports, key, "input").index if index is None else index
 
-    def items(self, inputs: Any) -> Iterator[tuple[int, Any]]:
-        """Yield ``(input index, raw value)`` pairs from any accepted inputs form."""
+    def items(self, inputs: Any) -> Iterator[tuple[Any, Any]]:
+        """Yield ``(key, raw value)`` pairs from any accepted inputs form; a key is a name,
+        index or port (``index_of`` turns it into an index)."""
         if isinstance(inputs, Mapping):
-            for key, value in inputs.items():
-                yield self.index_of(key), value
+            yield from inputs.items()
         elif isinstance(inputs, list | tuple):
             if len(inputs) > self.count:
                 raise MissingInputError(
@@ -98,9 +98,12 @@ class InputChecker:
         if self.count == 1 and isinstance(inputs, np.ndarray):
             return [self.check(0, inputs)]
         arrays: list[Any] = [None] * self.count
-        for index, value in self.items(inputs):
+        pairs = inputs.items() if type(inputs) is dict else self.items(inputs)
+        for key, value in pairs:
+            index = self.index_of(key)
             arrays[index] = self.check(index, value)
-        self.require_all(arrays)
+        if NoneType in map(type, arrays):
+            self.require_all(arrays)
         return arrays
 
     def require_all(self, arrays: Sequence[Any]) -> None:

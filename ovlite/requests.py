@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from types import NoneType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -49,9 +50,9 @@ class InferRequest:
         self._outputs: list[np.ndarray] | None = None
         self._info: dict[str, Any] | None = None
         self._error: BaseException | None = None
-        self._busy = False
-        self._busy_lock = threading.Lock()
-        self._idle = threading.Event()
+        # Held while an inference is in flight: acquiring it without blocking is the busy check.
+        self._busy = threading.Lock()
+        self._idle = threading.Event()  # for wait(): cleared while an async inference runs
         self._idle.set()
         self._job: Job | None = None
         self._started = 0.0
@@ -164,45 +165,49 @@ class InferRequest:
     # ---- running ---------------------------------------------------------------------------
 
     def _ensure_idle(self) -> None:
-        if self._busy:
-            raise RequestBusyError("the request is busy with an inference; wait() for it first")
+        if self._busy.locked():
+            raise _busy_error()
 
     def _claim(self) -> None:
-        with self._busy_lock:
-            if self._busy:
-                raise RequestBusyError("the request is busy with an inference; wait() for it first")
-            self._busy = True
-            self._idle.clear()
-
-    def _release(self) -> None:
-        self._busy = False
-        self._idle.set()
+        if not self._busy.acquire(False):
+            raise _busy_error()
 
     def _bind(self, inputs: Any, share_inputs: bool) -> list[np.ndarray]:
         checker, bound = self._checker, self._inputs
         if inputs is not None:
-            for index, value in checker.items(inputs):
-                array = checker.check(index, value)
+            pairs = inputs.items() if type(inputs) is dict else checker.items(inputs)
+            check, index_of = checker.check, checker.index_of
+            for key, value in pairs:
+                index = index_of(key)
+                array = check(index, value)
                 current = bound[index]
                 if share_inputs or current is None or current.shape != array.shape:
                     bound[index] = array if share_inputs else array.copy()
                 else:
                     np.copyto(current, array)
-        checker.require_all(bound)
-        return list(bound)  # type: ignore[arg-type]
+        arrays = list(bound)
+        if NoneType in map(type, arrays):
+            checker.require_all(arrays)
+        return arrays  # type: ignore[return-value]
 
     def infer(
         self, inputs: Any = None, share_inputs: bool = False, share_outputs: bool = False
     ) -> Results:
-        """Run one inference and wait for it; returns the results."""
-        self._claim()
+        """Run one inference and wait for it; returns the results.
+
+        ``wait()`` concerns asynchronous inferences only; an ``infer`` or ``start_async`` on
+        a request that is running one raises :class:`RequestBusyError`.
+        """
+        if not self._busy.acquire(False):
+            raise _busy_error()
         try:
             job = Job(self._bind(inputs, share_inputs), None)
-            self._started = time.perf_counter()
+            started = time.perf_counter()
             self._compiled.run_sync(job)
+            self._started = started
             self._store(job)
         finally:
-            self._release()
+            self._busy.release()
         if self._error is not None:
             raise self._error
         return Results(self._compiled.outputs, self._outputs)  # type: ignore[arg-type]
@@ -217,6 +222,7 @@ class InferRequest:
         self, inputs: Any, userdata: Any, share_inputs: bool, waiter: Callable[[], Any] | None
     ) -> None:
         self._claim()
+        self._idle.clear()
         try:
             self._waiter = waiter
             job = Job(self._bind(inputs, share_inputs), self._finish)
@@ -305,9 +311,17 @@ class InferRequest:
             raise self._error
         return self.results
 
+    def _release(self) -> None:
+        self._busy.release()
+        self._idle.set()
+
     @property
     def is_busy(self) -> bool:
-        return self._busy
+        return self._busy.locked()
+
+
+def _busy_error() -> RequestBusyError:
+    return RequestBusyError("the request is busy with an inference; wait() for it first")
 
 
 def _set_done(future: asyncio.Future) -> None:
