@@ -163,12 +163,13 @@ def test_entry_point_plugins_are_found_and_broken_ones_isolated(throwaway_packag
 
 
 def test_allow_list_narrows_loading(throwaway_package: str) -> None:
+    # the meta devices built into ovlite itself always load
     only_good = discover({"OVLITE_PLUGINS": "good"})
     assert "THROWAWAY" in only_good["devices"]
     assert set(only_good["failures"]) == set()
-    assert set(only_good["plugins"]) == {"good"}
+    assert set(only_good["plugins"]) == {"good", "meta"}
     none = discover({"OVLITE_PLUGINS": "none"})
-    assert none["plugins"] == {} and none["failures"] == {}
+    assert set(none["plugins"]) == {"meta"} and none["failures"] == {}
 
 
 def test_trace_prints_discovery_to_stderr(throwaway_package: str) -> None:

@@ -97,7 +97,10 @@ class StandInDevice(Device):
     def device_properties(self, device_id: str | None = None) -> dict[str, Any]:
         return {
             props.hint.performance_mode.name: PerformanceMode.LATENCY,
+            props.hint.num_requests.name: 0,
             props.streams.num.name: 1,
+            props.enable_profiling.name: False,
+            props.inference_num_threads.name: 1,
             props.device.capabilities.name: [props.device.Capability.FP32],
         }
 
