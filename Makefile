@@ -15,6 +15,8 @@ $(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
 	$(BIN)/python -m pip install --quiet --no-build-isolation -e ".[test]" $(foreach d,$(PLUGIN_DIRS),-e $(d))
+	# the OCR example's trained model; --no-deps keeps OpenCV and friends out
+	$(BIN)/python -m pip install --quiet --no-deps rapidocr-onnxruntime==1.4.4
 	touch $(STAMP)
 
 # The main job: the built-in ResNet-18-shaped CNN with the THROUGHPUT hint, then a comparison.

@@ -1,0 +1,241 @@
+"""``CPUCompiledModel``: a model compiled into one ONNX Runtime session per stream."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import weakref
+from collections.abc import Sequence
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+import ovlite.properties as props
+from ovlite import CompiledModel, Model, StreamsExecutor
+from ovlite.element_type import Type
+from ovlite.properties.hint import ExecutionMode
+
+from . import topology
+from .cache import ModelCache, OptimizedModel, build_temporary, cache_key
+from .hints import Settings, StreamPlan, model_cost, plan_streams
+from .profiling import ProfiledStream
+from .sessions import SHARED_MIN_BYTES, create_session, optimizer_options, stream_options
+from .weights import SharedWeights, load_shared_weights
+
+log = logging.getLogger("ovlite.cpu")
+
+#: Settings that change the optimized graph, and so the cache key.
+GRAPH_SETTINGS = {"optimization": "ORT_ENABLE_ALL", "shared_min_bytes": SHARED_MIN_BYTES}
+
+
+class CPUCompiledModel(CompiledModel):
+    """A model on ONNX Runtime's CPU provider, run by ``NUM_STREAMS`` sessions.
+
+    The sessions share one copy of the weights; ``submit`` queues jobs for the first free
+    stream, ``run_sync`` runs in the calling thread.  ``OVLITE_CONFIGURATION_REASON`` says
+    how streams and threads were chosen.
+    """
+
+    def __init__(self, model: Model, device_name: str, config: dict[str, Any]) -> None:
+        import onnxruntime as ort
+
+        settings = Settings.from_config(config)
+        plan = plan_streams(settings, topology.detect(), model_cost(model.proto))
+        self._plan = plan
+        self._profiling = bool(config.get(props.enable_profiling.name, False))
+        cache_dir = config.get(props.cache_dir.name) or None
+        self._temp_dirs: list[str] = []
+        self._finalizer = weakref.finalize(self, _remove_dirs, self._temp_dirs)
+
+        optimized, weights, streams, note = self._compile(model, plan, cache_dir, ort.__version__)
+        #: The one copy of the weights every stream's session reads.
+        self.weights: SharedWeights = weights
+        self._streams: list[Any] = streams
+        reason = plan.reason + (f"; {note}" if note else "")
+        log.debug("CPU: compiled %r: %s", model.friendly_name, reason)
+
+        output_names = [port.any_name for port in model.outputs]
+        input_names = [port.any_name for port in model.inputs]
+        if self._profiling:
+            contexts: list[Any] = streams
+            run = _profiled_run(output_names, input_names, device_name)
+        else:
+            contexts = [getattr(session, "_sess", session) for session in streams]
+            run = _run(output_names, input_names, MappingProxyType({"device": device_name}))
+        self._executor = StreamsExecutor(
+            contexts=contexts, run=run, name=f"{device_name}:{model.friendly_name}"
+        )
+        # The run function is a closure, not a method, so the executor cannot see when this
+        # model is garbage-collected: stop its workers then ourselves.
+        weakref.finalize(self, self._executor.close, False)
+        # The executor's bound methods stand in for ours: one Python call less per inference.
+        self.submit = self._executor.submit  # type: ignore[method-assign]
+        self.run_sync = self._executor.run_sync  # type: ignore[method-assign]
+
+        super().__init__(
+            model,
+            device_name,
+            {
+                props.hint.performance_mode.name: settings.hint,
+                props.hint.num_requests.name: settings.num_requests,
+                props.streams.num.name: plan.streams,
+                props.inference_num_threads.name: plan.total_threads,
+                props.hint.enable_cpu_pinning.name: plan.pinning is not None,
+                props.hint.enable_hyper_threading.name: settings.hyper_threading,
+                props.hint.inference_precision.name: Type.f32,
+                props.hint.execution_mode.name: config.get(
+                    props.hint.execution_mode.name, ExecutionMode.PERFORMANCE
+                ),
+                props.cache_dir.name: cache_dir or "",
+                props.loaded_from_cache.name: optimized.loaded_from_cache,
+                props.enable_profiling.name: self._profiling,
+                props.optimal_number_of_infer_requests.name: plan.optimal_requests,
+                props.configuration_reason.name: reason,
+                props.execution_devices.name: [device_name],
+            },
+        )
+
+    # ---- compiling -------------------------------------------------------------------------
+
+    def _compile(
+        self, model: Model, plan: StreamPlan, cache_dir: str | None, ort_version: str
+    ) -> tuple[OptimizedModel, SharedWeights, list[Any], str]:
+        model_bytes = model.to_bytes()
+        optimize = _optimizer(model.friendly_name)
+        if cache_dir is None:
+            optimized = build_temporary(model_bytes, optimize)
+            return (optimized, *self._sessions(model, plan, optimized), "")
+
+        cache = ModelCache(cache_dir)
+        key = cache_key(model_bytes, ort_version, GRAPH_SETTINGS)
+        note = ""
+        optimized = cache.lookup(key, ort_version)
+        if optimized is not None:
+            try:
+                return (optimized, *self._sessions(model, plan, optimized), "loaded from cache")
+            except Exception as exc:  # whatever fails with a cached entry, rebuild it
+                log.warning(
+                    "CPU: cache entry %s for %r failed to load (%s); rebuilding",
+                    key,
+                    model.friendly_name,
+                    exc,
+                )
+                cache.invalidate(key)
+                note = "cache entry failed to load and was rebuilt"
+        try:
+            optimized = cache.store(key, ort_version, model_bytes, optimize)
+            note = note or "cache entry written"
+        except OSError as exc:
+            log.warning(
+                "CPU: cannot write to CACHE_DIR %s (%s); compiling without it", cache_dir, exc
+            )
+            optimized = build_temporary(model_bytes, optimize)
+            note = f"cache not written ({exc})"
+        return (optimized, *self._sessions(model, plan, optimized), note)
+
+    def _sessions(
+        self, model: Model, plan: StreamPlan, optimized: OptimizedModel
+    ) -> tuple[SharedWeights, list[Any]]:
+        """Load the shared weights and create one session (or profiled stream) per stream."""
+        try:
+            weights = load_shared_weights(
+                optimized.graph_path, optimized.weights_path, optimized.weights_sha256
+            )
+            name = model.friendly_name
+            graph = optimized.graph_path
+
+            def factory(stream: int, prefix: str | None = None) -> Any:
+                options = stream_options(plan, stream, prefix)
+                weights.add_to(options)
+                return create_session(graph, options, name)
+
+            if self._profiling:
+                folder = tempfile.mkdtemp(prefix="ovlite-cpu-profile-")
+                self._temp_dirs.append(folder)
+                sessions: list[Any] = [
+                    ProfiledStream(lambda prefix, i=i: factory(i, prefix), folder, i)
+                    for i in range(plan.streams)
+                ]
+            else:
+                sessions = [factory(i) for i in range(plan.streams)]
+        finally:
+            if optimized._tempdir is not None:
+                if self._profiling:  # profiled streams recreate sessions from these files
+                    self._temp_dirs.append(optimized._tempdir)
+                    optimized._tempdir = None
+                else:
+                    optimized.discard()
+        return weights, sessions
+
+    # ---- running ---------------------------------------------------------------------------
+
+    def submit(self, job: Any) -> None:
+        """Queue ``job`` for the first free stream."""
+        self._executor.submit(job)
+
+    def run_sync(self, job: Any) -> None:
+        """Run ``job`` in the calling thread on a free stream."""
+        self._executor.run_sync(job)
+
+    @property
+    def plan(self) -> StreamPlan:
+        """The streams, threads, spinning and pinning this model runs with."""
+        return self._plan
+
+    @property
+    def sessions(self) -> list[Any]:
+        """Each stream's current ``onnxruntime.InferenceSession`` (empty once closed)."""
+        return [getattr(stream, "session", stream) for stream in self._streams]
+
+    def close(self) -> None:
+        """Stop the streams after the queued jobs and release the sessions."""
+        super().close()
+        self._executor.close()
+        self._streams = []
+        self._finalizer()
+
+
+def _optimizer(model_name: str) -> Any:
+    def optimize(model_bytes: bytes, graph_path: str, weights_name: str) -> None:
+        create_session(model_bytes, optimizer_options(graph_path, weights_name), model_name)
+
+    return optimize
+
+
+def _run(output_names: list[str], input_names: list[str], info: Any) -> Any:
+    """The hot path: one call into ONNX Runtime's session, nothing per call we can avoid.
+
+    ``session`` is the pybind session under ``InferenceSession._sess``: ovlite has checked
+    the inputs already, so the wrapper's own input check would only cost time.
+    """
+    if len(input_names) == 1:
+        (only,) = input_names
+
+        def run_one(session: Any, inputs: Sequence[np.ndarray]) -> tuple[list[np.ndarray], Any]:
+            return session.run(output_names, {only: inputs[0]}, None), info
+
+        return run_one
+
+    def run(session: Any, inputs: Sequence[np.ndarray]) -> tuple[list[np.ndarray], Any]:
+        return session.run(output_names, dict(zip(input_names, inputs, strict=True)), None), info
+
+    return run
+
+
+def _profiled_run(output_names: list[str], input_names: list[str], device_name: str) -> Any:
+    def run(stream: ProfiledStream, inputs: Sequence[np.ndarray]) -> tuple[Any, dict]:
+        outputs, timings = stream.run(output_names, dict(zip(input_names, inputs, strict=True)))
+        return outputs, {"device": device_name, "profiling": timings}
+
+    return run
+
+
+def _remove_dirs(folders: list[str]) -> None:
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+    folders.clear()
+
+
+__all__ = ["CPUCompiledModel"]
