@@ -35,7 +35,9 @@ def main() -> None:
 
     device = args.device or "MULTI:" + ",".join(core.available_devices)
     multi = core.compile_model(model, device, {props.hint.performance_mode: "THROUGHPUT"})
-    print(f"{device}: {multi.get_property(props.optimal_number_of_infer_requests)} requests in flight")
+    print(
+        f"{device}: {multi.get_property(props.optimal_number_of_infer_requests)} requests in flight"
+    )
     for name, child in multi.children().items():
         print(f"  {name}: {child.get_property(props.optimal_number_of_infer_requests)} requests")
 

@@ -49,24 +49,28 @@ class InputChecker:
 
     def check(self, index: int, value: Any) -> np.ndarray:
         """Return the array for input ``index`` converted to its element type, or raise."""
-        port = self.ports[index]
-        array = as_array(value, port)
+        array = value if type(value) is np.ndarray else as_array(value, self.ports[index])
         dtype = self._dtypes[index]
-        if dtype is not None and array.dtype != dtype:
-            if not np.can_cast(array.dtype, dtype, casting="same_kind") or dtype == np.bool_:
-                raise InputTypeError(
-                    f"input {port.any_name!r} expects {port.element_type} ({dtype}), got an array "
-                    f"of {array.dtype}, which does not convert safely"
-                )
-            array = array.astype(dtype)
+        if array.dtype is not dtype and dtype is not None and array.dtype != dtype:
+            array = self._convert(index, array, dtype)
         static = self._static[index]
         if array.shape != static and (
-            static is not None or not port.partial_shape.accepts(array.shape)
+            static is not None or not self.ports[index].partial_shape.accepts(array.shape)
         ):
+            port = self.ports[index]
             raise InputShapeError(
                 f"input {port.any_name!r} expects shape {port.partial_shape}, got {list(array.shape)}"
             )
         return array
+
+    def _convert(self, index: int, array: np.ndarray, dtype: np.dtype) -> np.ndarray:
+        if not np.can_cast(array.dtype, dtype, casting="same_kind") or dtype == np.bool_:
+            port = self.ports[index]
+            raise InputTypeError(
+                f"input {port.any_name!r} expects {port.element_type} ({dtype}), got an array "
+                f"of {array.dtype}, which does not convert safely"
+            )
+        return array.astype(dtype)
 
     def index_of(self, key: Any) -> int:
         """Input index for a name, index or port; :class:`InputNameError` otherwise."""

@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
 
 from . import properties as props
 from .binding import InputChecker, Results
@@ -140,20 +142,22 @@ class CompiledModel:
         """
         raise NotImplementedError
 
-    def run_sync(self, job: Job) -> None:
-        """Run ``job`` to completion before returning.  The default submits it and waits;
-        override to run in the calling thread and save the hand-over to a worker."""
+    def run(
+        self, inputs: Sequence[np.ndarray]
+    ) -> tuple[Sequence[np.ndarray], Mapping[str, Any] | None]:
+        """Run one inference to completion; return ``(outputs, info)`` or raise its error.
+
+        Used by ``infer`` and ``compiled(...)``.  The default submits a job and waits; a
+        device that can run in the caller's thread overrides it (``StreamsExecutor.call``
+        does) and saves the hand-over to a worker thread.
+        """
         finished = threading.Event()
-        user_done = job.on_done
-
-        def on_done(done: Job) -> None:
-            if user_done is not None:
-                user_done(done)
-            finished.set()
-
-        job.on_done = on_done
+        job = Job(inputs, lambda _: finished.set())
         self.submit(job)
         finished.wait()
+        if job.error is not None:
+            raise job.error
+        return job.outputs, job.info  # type: ignore[return-value]
 
     def close(self) -> None:
         """Release the device's resources; jobs already submitted still finish."""
@@ -208,11 +212,8 @@ class CompiledModel:
 
     def __call__(self, inputs: Any = None, share_inputs: bool = True) -> Results:
         """Run one inference synchronously; thread-safe (each call is its own job)."""
-        job = Job(self._checker.check_all(inputs if inputs is not None else {}), None)
-        self.run_sync(job)
-        if job.error is not None:
-            raise job.error
-        return Results(self.outputs, job.outputs)
+        outputs, _ = self.run(self._checker.check_all(inputs if inputs is not None else {}))
+        return Results(self.outputs, outputs)
 
     def infer_new_request(self, inputs: Any = None) -> Results:
         return self(inputs)

@@ -201,15 +201,19 @@ class InferRequest:
         if not self._busy.acquire(False):
             raise _busy_error()
         try:
-            job = Job(self._bind(inputs, share_inputs), None)
+            arrays = self._bind(inputs, share_inputs)
             started = time.perf_counter()
-            self._compiled.run_sync(job)
-            self._started = started
-            self._store(job)
+            try:
+                self._outputs, self._info = self._compiled.run(arrays)  # type: ignore[assignment]
+                self._error = None
+            except BaseException as error:
+                self._outputs, self._info, self._error = None, None, error
+                raise
+            finally:
+                self._started = started
+                self._latency_ms = (time.perf_counter() - started) * 1000.0
         finally:
             self._busy.release()
-        if self._error is not None:
-            raise self._error
         return Results(self._compiled.outputs, self._outputs)  # type: ignore[arg-type]
 
     def start_async(

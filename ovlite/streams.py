@@ -3,7 +3,7 @@
 A plugin gives it its contexts (for ONNX Runtime plugins, one session per stream) and a
 ``run(context, inputs) -> (outputs, info)`` function.  Asynchronous jobs are taken from one
 shared queue by one worker thread per context, so a free stream always takes the oldest job.
-Synchronous calls (``run_sync``) run in the caller's thread on an idle context instead of
+Synchronous calls (``call``) run in the caller's thread on an idle context instead of
 paying a hand-over to a worker: the same contexts, the same limit on how many run at once.
 Worker threads start on the first asynchronous job, so a program that only calls ``infer``
 never creates one.  When ``run`` is a bound method (of the compiled model, typically), the
@@ -67,16 +67,26 @@ class StreamsExecutor(Generic[Context]):
             self._start_workers()
         self._jobs.put(job)
 
-    def run_sync(self, job: Job) -> None:
-        """Run ``job`` in the calling thread on an idle context, waiting for one if needed."""
+    def call(self, inputs: Sequence[np.ndarray]) -> tuple[Sequence[np.ndarray], Any]:
+        """Run one inference in the calling thread on an idle context (waiting for one if
+        all are busy) and return ``(outputs, info)``; errors are raised as in ``submit``."""
         if self._closed:
-            job.set_error(RequestCancelledError(f"{self.name} is closed"))
-            return
+            raise RequestCancelledError(f"{self.name} is closed")
+        run = self._run_ref()
+        if run is None:
+            raise RequestCancelledError(f"{self.name} was garbage-collected")
         context = self._idle.get()
         try:
-            self._execute(context, job)
+            return run(context, inputs)
+        except OvliteError:
+            raise
+        except Exception as exc:
+            raise self._inference_error(exc) from exc
         finally:
             self._idle.put(context)
+
+    def _inference_error(self, exc: Exception) -> InferenceError:
+        return InferenceError(f"inference on {self.name} failed: {exc}")
 
     def close(self, wait: bool = True) -> None:
         """Stop the workers after the jobs already queued; later jobs are cancelled.
@@ -134,7 +144,7 @@ class StreamsExecutor(Generic[Context]):
         except OvliteError as exc:
             job.set_error(exc)
         except Exception as exc:
-            error = InferenceError(f"inference on {self.name} failed: {exc}")
+            error = self._inference_error(exc)
             error.__cause__ = exc
             job.set_error(error)
         else:

@@ -44,7 +44,8 @@ from ovlite.testing.standin import StandInCompiledModel
 
 class RunsJobsInline(StandInCompiledModel):
     def submit(self, job):
-        self._executor.run_sync(job)
+        if job.begin():
+            job.set_result(*self._executor.call(job.inputs))
 
 
 class IgnoresBegin(StandInCompiledModel):

@@ -628,7 +628,7 @@ class InferenceConformance(ConformanceBase):
 
 
 class JobConformance(ConformanceBase):
-    """The plugin side of the contract, driven directly: ``submit``, ``run_sync``, jobs."""
+    """The plugin side of the contract, driven directly: ``submit``, ``run``, jobs."""
 
     def test_submit_finishes_a_job_exactly_once_with_outputs_in_output_order(
         self,
@@ -655,18 +655,20 @@ class JobConformance(ConformanceBase):
         assert job.finished.wait(self.timeout_s), "submit() never finished the job"
         assert job.done_in != threading.get_ident(), (
             "submit() ran the job in the caller's thread; it must return at once and run the "
-            "job elsewhere (run_sync is the place for running in the caller's thread)"
+            "job elsewhere (run() is the place for running in the caller's thread)"
         )
 
-    def test_run_sync_has_finished_the_job_when_it_returns(
-        self, model: ov.Model, compile_model: Callable[..., ov.CompiledModel], reference: Any
+    def test_run_returns_outputs_in_output_order_and_a_mapping_of_info(
+        self,
+        two_inputs_model: ov.Model,
+        compile_model: Callable[..., ov.CompiledModel],
+        reference: Any,
     ) -> None:
-        compiled = compile_model(model)
-        inputs = self.inputs(model, 52)
-        job = _RecordingJob(_in_port_order(model, inputs))
-        compiled.run_sync(job)
-        assert job.done and job.finish_calls == 1, "run_sync() returned before finishing the job"
-        self.assert_outputs(list(job.outputs or []), reference(model, inputs), "run_sync()")
+        compiled = compile_model(two_inputs_model)
+        inputs = self.inputs(two_inputs_model, 52)
+        outputs, info = compiled.run(_in_port_order(two_inputs_model, inputs))
+        self.assert_outputs(list(outputs), reference(two_inputs_model, inputs), "run()")
+        assert info is None or isinstance(info, Mapping), "info must be a mapping"
 
     def test_a_job_cancelled_before_submit_is_dropped_not_run(
         self, model: ov.Model, compile_model: Callable[..., ov.CompiledModel]

@@ -190,8 +190,8 @@ class StandInCompiledModel(CompiledModel):
     def submit(self, job: Job) -> None:
         self._executor.submit(job)
 
-    def run_sync(self, job: Job) -> None:
-        self._executor.run_sync(job)
+    def run(self, inputs: Sequence[np.ndarray]) -> tuple[Sequence[np.ndarray], Any]:
+        return self._executor.call(inputs)
 
     def close(self) -> None:
         super().close()

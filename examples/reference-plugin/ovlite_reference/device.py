@@ -164,9 +164,9 @@ def plan_streams(config: Mapping[str, Any]) -> tuple[int, str]:
 class ReferenceCompiledModel(ovlite.CompiledModel):
     """A model compiled for REFERENCE: one reference evaluator per stream.
 
-    ``submit`` queues a job for the first free stream and returns at once; ``run_sync``
-    runs a job in the caller's thread on an idle stream.  Both go through the streams
-    executor, which calls ``job.begin()``, runs :meth:`_run`, and finishes the job.
+    ``submit`` queues a job for the first free stream and returns at once; ``run`` runs
+    one inference in the caller's thread on an idle stream.  Both go through the streams
+    executor: for a job it calls ``job.begin()``, runs :meth:`_run` and finishes the job.
     """
 
     def __init__(self, model: ovlite.Model, device_name: str, config: Mapping[str, Any]) -> None:
@@ -224,9 +224,10 @@ class ReferenceCompiledModel(ovlite.CompiledModel):
         """Queue ``job`` for the first free stream; never blocks."""
         self._executor.submit(job)
 
-    def run_sync(self, job: ovlite.Job) -> None:
-        """Run ``job`` in the calling thread on an idle stream (waits for one if all are busy)."""
-        self._executor.run_sync(job)
+    def run(self, inputs: Sequence[np.ndarray]) -> tuple[Sequence[np.ndarray], Any]:
+        """Run one inference in the calling thread on an idle stream (waits for one if all
+        are busy); ``infer()`` and ``compiled(...)`` use it."""
+        return self._executor.call(inputs)
 
     def close(self) -> None:
         """Finish the jobs already queued, then stop the streams; later jobs are cancelled."""

@@ -34,7 +34,7 @@ class CPUCompiledModel(CompiledModel):
     """A model on ONNX Runtime's CPU provider, run by ``NUM_STREAMS`` sessions.
 
     The sessions share one copy of the weights; ``submit`` queues jobs for the first free
-    stream, ``run_sync`` runs in the calling thread.  ``OVLITE_CONFIGURATION_REASON`` says
+    stream, ``run`` runs in the calling thread.  ``OVLITE_CONFIGURATION_REASON`` says
     how streams and threads were chosen.
     """
 
@@ -72,7 +72,7 @@ class CPUCompiledModel(CompiledModel):
         weakref.finalize(self, self._executor.close, False)
         # The executor's bound methods stand in for ours: one Python call less per inference.
         self.submit = self._executor.submit  # type: ignore[method-assign]
-        self.run_sync = self._executor.run_sync  # type: ignore[method-assign]
+        self.run = self._executor.call  # type: ignore[method-assign]
 
         super().__init__(
             model,
@@ -175,9 +175,9 @@ class CPUCompiledModel(CompiledModel):
         """Queue ``job`` for the first free stream."""
         self._executor.submit(job)
 
-    def run_sync(self, job: Any) -> None:
-        """Run ``job`` in the calling thread on a free stream."""
-        self._executor.run_sync(job)
+    def run(self, inputs: Sequence[np.ndarray]) -> tuple[Sequence[np.ndarray], Any]:
+        """Run one inference in the calling thread on a free stream."""
+        return self._executor.call(inputs)
 
     @property
     def plan(self) -> StreamPlan:
