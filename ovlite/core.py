@@ -20,6 +20,8 @@ log = logging.getLogger("ovlite")
 
 DEVICE_PROPERTIES = props.device.properties.name
 _GLOBAL = ""
+#: Settings the core applies itself, for any device; they never reach a plugin.
+CORE_KEYS = frozenset({props.inference_timeout.name})
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,9 @@ class Core:
         device = self._device(spec)
         checked = props.normalize_config(config)
         if not device.is_meta:
-            device.check_config({k: v for k, v in checked.items() if k != DEVICE_PROPERTIES})
+            device.check_config(
+                {k: v for k, v in checked.items() if k != DEVICE_PROPERTIES and k not in CORE_KEYS}
+            )
         self._settings.setdefault(spec.full_name, {}).update(checked)
 
     def get_property(self, device_name: str, key: Any) -> Any:
@@ -149,7 +153,7 @@ class Core:
         merged = {
             key: value
             for key, value in self._settings.get(_GLOBAL, {}).items()
-            if device.is_meta or key in device.config_keys
+            if device.is_meta or key in device.config_keys or key in CORE_KEYS
         }
         merged.update(self._settings.get(spec.name, {}))
         if spec.id is not None:
@@ -196,10 +200,12 @@ class Core:
                 f"device {spec.full_name} ({device.package}) cannot run here: {availability.reason}"
             )
         merged = self._compile_config(device, spec, checked)
+        core_settings = {key: merged.pop(key) for key in CORE_KEYS & merged.keys()}
         if not device.is_meta:
             device.check_config(merged)
         started = time.perf_counter()
         compiled = device.compile_model(model, spec, merged, self)
+        compiled.set_timeout(core_settings.get(props.inference_timeout.name, 0))
         log.debug(
             "compiled %r for %s in %.1f ms: %s",
             model.friendly_name,

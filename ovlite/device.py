@@ -20,7 +20,12 @@ import numpy as np
 
 from . import properties as props
 from .binding import InputChecker, Results
-from .errors import ReadOnlyPropertyError, UnknownPropertyError, close_matches
+from .errors import (
+    ReadOnlyPropertyError,
+    RequestTimeoutError,
+    UnknownPropertyError,
+    close_matches,
+)
 from .jobs import Job
 from .model import Model, Port, find_port
 
@@ -131,6 +136,7 @@ class CompiledModel:
         }
         self._properties.update(properties)
         self._closed = False
+        self._timeout_ms = 0
 
     # ---- the plugin side -------------------------------------------------------------------
 
@@ -162,6 +168,39 @@ class CompiledModel:
     def close(self) -> None:
         """Release the device's resources; jobs already submitted still finish."""
         self._closed = True
+
+    def set_timeout(self, timeout_ms: int) -> None:
+        """Apply ``OVLITE_INFERENCE_TIMEOUT`` (the core calls this after compiling)."""
+        self._timeout_ms = int(timeout_ms)
+        self._properties[props.inference_timeout.name] = self._timeout_ms
+
+    def watch(self, job: Job) -> None:
+        """Expire ``job`` with :class:`RequestTimeoutError` if it outlives the timeout."""
+        if self._timeout_ms:
+            from .watchdog import watch
+
+            timeout, device = self._timeout_ms, self.device_name
+            watch(
+                job,
+                timeout,
+                lambda: RequestTimeoutError(
+                    f"inference on {device} did not finish within {timeout} ms "
+                    f"(OVLITE_INFERENCE_TIMEOUT); its result will be discarded"
+                ),
+            )
+
+    def run_checked(self, arrays: Sequence[np.ndarray]) -> tuple[Sequence[np.ndarray], Any]:
+        """``run`` for the user-facing sync calls: through a watched job when a timeout is set."""
+        if not self._timeout_ms:
+            return self.run(arrays)
+        finished = threading.Event()
+        job = Job(arrays, lambda _: finished.set())
+        self.watch(job)
+        self.submit(job)
+        finished.wait()
+        if job.error is not None:
+            raise job.error
+        return job.outputs, job.info  # type: ignore[return-value]
 
     def children(self) -> dict[str, CompiledModel]:
         """The compiled models a meta device runs on, by device name; none for a device."""
@@ -212,7 +251,7 @@ class CompiledModel:
 
     def __call__(self, inputs: Any = None, share_inputs: bool = True) -> Results:
         """Run one inference synchronously; thread-safe (each call is its own job)."""
-        outputs, _ = self.run(self._checker.check_all(inputs if inputs is not None else {}))
+        outputs, _ = self.run_checked(self._checker.check_all(inputs if inputs is not None else {}))
         return Results(self.outputs, outputs)
 
     def infer_new_request(self, inputs: Any = None) -> Results:
@@ -223,7 +262,9 @@ class CompiledModel:
         arrays = self._checker.check_all(inputs if inputs is not None else {})
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Job] = loop.create_future()
-        self.submit(Job(arrays, lambda job: loop.call_soon_threadsafe(_resolve, future, job)))
+        job = Job(arrays, lambda done: loop.call_soon_threadsafe(_resolve, future, done))
+        self.watch(job)
+        self.submit(job)
         job = await future
         if job.error is not None:
             raise job.error

@@ -6,7 +6,9 @@ The job is the whole plugin-side contract for running inferences.  A plugin's
 ``job.set_result(outputs)`` or ``job.set_error(exc)``.  The job then calls its ``on_done``
 once.  Finishing a job twice is a plugin bug and raises :class:`PluginError`, so a result is
 never delivered twice, and cancelling a job that has not begun finishes it with
-:class:`RequestCancelledError` at once.
+:class:`RequestCancelledError` at once.  A job can also expire (``OVLITE_INFERENCE_TIMEOUT``):
+it is finished with the timeout error while the device still runs it, and the device's late
+result is then dropped without complaint.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 
 from .errors import PluginError, RequestCancelledError
 
-PENDING, RUNNING, DONE = 0, 1, 2
+PENDING, RUNNING, DONE, EXPIRED = 0, 1, 2, 3
 
 # One lock for every job's state change: each change holds it for a few bytecodes, so a shared
 # lock costs less than creating a lock per job on the hot path.
@@ -34,7 +36,7 @@ class Job:
     ``{"device": "CPU", "profiling": [...]}``.
     """
 
-    __slots__ = ("inputs", "on_done", "outputs", "error", "info", "_state")
+    __slots__ = ("inputs", "on_done", "outputs", "error", "info", "_state", "__weakref__")
 
     def __init__(self, inputs: Sequence[np.ndarray], on_done: Callable[[Job], Any] | None) -> None:
         self.inputs = inputs
@@ -46,7 +48,8 @@ class Job:
 
     @property
     def done(self) -> bool:
-        return self._state == DONE
+        """True once the job finished (with a result, an error, cancelled or expired)."""
+        return self._state >= DONE
 
     def begin(self) -> bool:
         """Claim the job to run it; ``False`` when it was cancelled (or already claimed)."""
@@ -73,13 +76,30 @@ class Job:
         self._finish(None, RequestCancelledError("the inference was cancelled before it ran"), None)
         return True
 
+    def expire(self, error: BaseException) -> bool:
+        """Finish the job with ``error`` now, whether or not it runs; the device's later
+        result is dropped.  ``False`` when the job had finished already."""
+        with _state_lock:
+            if self._state >= DONE:
+                return False
+            self._state = EXPIRED
+        self._deliver(None, error, None)
+        return True
+
     def _finish(
         self, outputs: Any, error: BaseException | None, info: dict[str, Any] | None
     ) -> None:
         with _state_lock:
+            if self._state == EXPIRED:
+                return  # the caller was told it timed out; this late result goes nowhere
             if self._state == DONE:
                 raise PluginError("a job was finished twice; the second result was dropped")
             self._state = DONE
+        self._deliver(outputs, error, info)
+
+    def _deliver(
+        self, outputs: Any, error: BaseException | None, info: dict[str, Any] | None
+    ) -> None:
         self.outputs = outputs
         self.error = error
         self.info = info

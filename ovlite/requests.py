@@ -204,7 +204,7 @@ class InferRequest:
             arrays = self._bind(inputs, share_inputs)
             started = time.perf_counter()
             try:
-                self._outputs, self._info = self._compiled.run(arrays)  # type: ignore[assignment]
+                self._outputs, self._info = self._compiled.run_checked(arrays)  # type: ignore[assignment]
                 self._error = None
             except BaseException as error:
                 self._outputs, self._info, self._error = None, None, error
@@ -235,6 +235,7 @@ class InferRequest:
             self._error = None
             self._job = job
             self._started = time.perf_counter()
+            self._compiled.watch(job)
             self._compiled.submit(job)
         except BaseException:
             if self._job is None or not self._job.done:

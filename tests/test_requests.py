@@ -282,3 +282,39 @@ def test_dropped_compiled_model_stops_its_worker_threads(two_inputs_model: ov.Mo
     for thread in workers:
         thread.join(timeout=10)
     assert not any(t.is_alive() for t in workers)
+
+
+def test_configured_timeout_fails_the_request_and_drops_the_late_result(
+    core: ov.Core, standin: StandInDevice, two_inputs_model: ov.Model
+) -> None:
+    # a device that hangs for a second on marked inputs; four streams, so the other
+    # requests never wait behind the hanging ones
+    standin.delay_when = lambda inputs: 1000.0 if inputs[0][0, 0] == 1000.0 else 0.0
+    slow = two_inputs_data(18)
+    slow["a"][0, 0] = 1000.0
+    compiled = core.compile_model(
+        two_inputs_model, "STANDIN", {ov.properties.inference_timeout: 100, "NUM_STREAMS": 4}
+    )
+    assert compiled.get_property("OVLITE_INFERENCE_TIMEOUT") == 100
+    request = compiled.create_infer_request()
+    with pytest.raises(ov.RequestTimeoutError, match="within 100 ms"):
+        request.infer(slow)
+    request.start_async(slow)
+    with pytest.raises(ov.RequestTimeoutError):
+        request.wait()
+    good = two_inputs_data(19)
+    request.start_async(good)
+    request.wait()
+    np.testing.assert_allclose(request.results["sum"], two_inputs_expected(good))
+    with pytest.raises(ov.RequestTimeoutError):
+        compiled(slow)
+    threading.Event().wait(1.2)  # let the late results arrive: they must go nowhere
+    np.testing.assert_allclose(request.results["sum"], two_inputs_expected(good))
+    queue = ov.AsyncInferQueue(compiled, 2)
+    done = []
+    queue.set_callback(lambda r, u: done.append(u))
+    queue.start_async(slow, userdata="slow")
+    queue.start_async(good, userdata="good")
+    with pytest.raises(ov.RequestTimeoutError):
+        queue.wait_all()
+    assert done == ["good"]

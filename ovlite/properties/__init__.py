@@ -51,6 +51,12 @@ enable_profiling = define(
 auto_batch_timeout = define(
     "AUTO_BATCH_TIMEOUT", int_at_least(0), doc="Milliseconds a partial batch waits before it runs."
 )
+inference_timeout = define(
+    "OVLITE_INFERENCE_TIMEOUT",
+    int_at_least(0),
+    doc="Milliseconds an inference may take before it fails with RequestTimeoutError "
+    "(0: no limit); applied by the core to any device (ovlite's own key).",
+)
 dropped_devices = define(
     "OVLITE_DROPPED_DEVICES",
     any_value,
@@ -77,6 +83,7 @@ __all__ = [
     "execution_devices",
     "hint",
     "inference_num_threads",
+    "inference_timeout",
     "int_at_least",
     "intel_auto",
     "loaded_from_cache",

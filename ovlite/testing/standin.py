@@ -31,7 +31,8 @@ FailWhen = Callable[[Sequence[np.ndarray]], bool]
 class StandInDevice(Device):
     """A device that runs models with ``onnx.reference`` for tests.
 
-    - ``delay_ms`` is added to every inference (sleeping, so it costs no CPU);
+    - ``delay_ms`` is added to every inference (sleeping, so it costs no CPU), and
+      ``delay_when(inputs)`` returns extra milliseconds for chosen ones (a device that hangs);
     - ``fail_when(inputs)`` picks inferences that fail with :class:`InferenceError`;
     - ``ids`` gives several instances (``STANDIN.0``, ...);
     - ``available=False`` with a ``reason`` makes it unavailable;
@@ -62,6 +63,7 @@ class StandInDevice(Device):
         ids: Sequence[str] = (),
         delay_ms: float = 0.0,
         fail_when: FailWhen | None = None,
+        delay_when: Callable[[Sequence[np.ndarray]], float] | None = None,
         available: bool = True,
         reason: str = "",
         throughput_streams: int = 2,
@@ -75,6 +77,7 @@ class StandInDevice(Device):
         self.ids = list(ids)
         self.delay_ms = delay_ms
         self.fail_when = fail_when
+        self.delay_when = delay_when
         self._availability = Availability(available, reason)
         self.throughput_streams = throughput_streams
         self.compile_delay_ms = compile_delay_ms
@@ -173,8 +176,11 @@ class StandInCompiledModel(CompiledModel):
     ) -> tuple[list[np.ndarray], dict]:
         from ..requests import ProfilingInfo
 
-        if self.device.delay_ms:
-            time.sleep(self.device.delay_ms / 1000.0)
+        delay_ms = self.device.delay_ms
+        if self.device.delay_when is not None:
+            delay_ms += self.device.delay_when(inputs)
+        if delay_ms:
+            time.sleep(delay_ms / 1000.0)
         if self.device.fail_when is not None and self.device.fail_when(inputs):
             raise InferenceError(f"{self.device_name}: injected failure")
         feeds = dict(zip(self._input_names, inputs, strict=True))
