@@ -10,8 +10,9 @@ finishes exactly once: the child runs its own job, and only the final outcome is
 The balancer also guards against a child that drags the total down (two devices sharing the
 same cores, say): once the children are saturated it measures the total completion rate with
 every child, then with only the fastest one, and stops feeding the others when that is
-faster.  A child that fails several jobs in a row is dropped too.  Both are logged, and listed
-by the ``OVLITE_DROPPED_DEVICES`` property.
+faster.  The probe repeats every ``reprobe_seconds`` with every child back in, so a decision
+taken under passing load is undone once it no longer holds.  A child that fails several jobs
+in a row is dropped for good.  Both are logged, and listed by ``OVLITE_DROPPED_DEVICES``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ log = logging.getLogger("ovlite.meta")
 FAILURES_TO_DROP = 3
 #: The probe keeps only the fastest child when that alone is this much faster than all.
 PROBE_MARGIN = 1.03
+#: Completions a probe window needs at least, besides its minimum duration.
+PROBE_MIN_COMPLETIONS = 30
 
 
 @dataclass(eq=False)
@@ -47,6 +50,7 @@ class Child:
     completed: int = 0
     failures_in_a_row: int = 0
     dropped_reason: str = ""
+    dropped_by_probe: bool = False
     completed_at_mark: int = 0
 
 
@@ -62,7 +66,8 @@ class _Attempt:
 class _Probe:
     """Measures whether the fastest child alone beats all children together."""
 
-    phase: str = "warmup"  # warmup -> all -> best -> done
+    phase: str = "warmup"  # warmup -> all -> best -> done -> (after a while) all -> ...
+    next_round: float = 0.0
     started: float = 0.0
     completed_at_start: int = 0
     placements: int = 0
@@ -81,6 +86,7 @@ class LoadBalancer:
         name: str,
         *,
         probe_seconds: float = 0.5,
+        reprobe_seconds: float = 30.0,
         probe: bool = True,
         spare: Callable[[set[str]], Child | None] | None = None,
         on_change: Callable[[], None] | None = None,
@@ -88,6 +94,7 @@ class LoadBalancer:
         self.children = list(children)
         self.name = name
         self.probe_seconds = probe_seconds
+        self.reprobe_seconds = reprobe_seconds
         self.spare = spare
         self.on_change = on_change
         self._lock = threading.Lock()
@@ -99,7 +106,8 @@ class LoadBalancer:
 
     @property
     def capacity(self) -> int:
-        return sum(c.capacity for c in self.children if c.enabled) or 1
+        """Slots of the children that are fed, or may be again after the next probe."""
+        return sum(c.capacity for c in self.children if c.enabled or c.dropped_by_probe) or 1
 
     def active_names(self) -> list[str]:
         return [c.name for c in self.children if c.enabled]
@@ -236,9 +244,20 @@ class LoadBalancer:
 
     def _advance_probe(self) -> None:
         probe = self._probe
-        if probe.phase == "done":
+        if probe.phase == "done" and (
+            not probe.next_round or time.perf_counter() < probe.next_round
+        ):
             return
         now = time.perf_counter()
+        if probe.phase == "done":  # another round, with the children the probe dropped
+            with self._lock:
+                for c in self.children:
+                    if c.dropped_by_probe:
+                        c.enabled, c.dropped_by_probe, c.dropped_reason = True, False, ""
+                self._start_window(now, "all")
+            self._changed()
+            self._drain()
+            return
         with self._lock:
             if probe.phase == "warmup":
                 if self._completed >= 2 * self.capacity:
@@ -246,7 +265,7 @@ class LoadBalancer:
                 return
             elapsed = now - probe.started
             done = self._completed - probe.completed_at_start
-            if elapsed < self.probe_seconds or done < 20:
+            if elapsed < self.probe_seconds or done < PROBE_MIN_COMPLETIONS:
                 return
             if probe.filling_placements * 2 < probe.placements:
                 # the children were not kept busy: rates say nothing about capacity; look again
@@ -267,10 +286,11 @@ class LoadBalancer:
                 self._start_window(now, "best")
                 return
             probe.phase = "done"
+            probe.next_round = now + self.reprobe_seconds
             keep_best = rate > probe.rate_all * PROBE_MARGIN
-            if not keep_best:
-                for c in probe.paused:
-                    c.enabled = True
+            for c in probe.paused:
+                c.enabled = not keep_best
+                c.dropped_by_probe = keep_best
         if keep_best:
             for c in probe.paused:
                 self.disable(
