@@ -10,12 +10,12 @@ STAMP := $(VENV)/.installed
 install: $(STAMP)
 
 # Reinstall when any pyproject changes; editable installs pick up code changes by themselves.
+# rapidocr-onnxruntime carries the OCR example's trained model; --no-deps keeps OpenCV out.
 $(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ovlite needs Python >= 3.11; set PYTHON=python3.11")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
 	$(BIN)/python -m pip install --quiet --no-build-isolation -e ".[test]" $(foreach d,$(PLUGIN_DIRS),-e $(d))
-	# the OCR example's trained model; --no-deps keeps OpenCV and friends out
 	$(BIN)/python -m pip install --quiet --no-deps rapidocr-onnxruntime==1.4.4
 	touch $(STAMP)
 
