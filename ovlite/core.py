@@ -15,6 +15,7 @@ from .device_string import DeviceSpec, parse_device
 from .errors import DeviceNotFoundError, DeviceUnavailableError, UnknownPropertyError
 from .model import Model, read_model
 from .plugins import PluginFailure, PluginInfo, PluginRegistry
+from .properties.hint import PerformanceMode
 
 log = logging.getLogger("ovlite")
 
@@ -22,6 +23,9 @@ DEVICE_PROPERTIES = props.device.properties.name
 _GLOBAL = ""
 #: Settings the core applies itself, for any device; they never reach a plugin.
 CORE_KEYS = frozenset({props.inference_timeout.name})
+#: Automatic-batching settings: the core takes them for plain devices (see compile_model), so
+#: every device accepts them; meta devices receive them (BATCH uses AUTO_BATCH_TIMEOUT).
+BATCH_KEYS = frozenset({props.hint.allow_auto_batching.name, props.auto_batch_timeout.name})
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,11 @@ class Core:
         checked = props.normalize_config(config)
         if not device.is_meta:
             device.check_config(
-                {k: v for k, v in checked.items() if k != DEVICE_PROPERTIES and k not in CORE_KEYS}
+                {
+                    k: v
+                    for k, v in checked.items()
+                    if k != DEVICE_PROPERTIES and k not in CORE_KEYS and k not in BATCH_KEYS
+                }
             )
         self._settings.setdefault(spec.full_name, {}).update(checked)
 
@@ -153,7 +161,7 @@ class Core:
         merged = {
             key: value
             for key, value in self._settings.get(_GLOBAL, {}).items()
-            if device.is_meta or key in device.config_keys or key in CORE_KEYS
+            if device.is_meta or key in device.config_keys or key in CORE_KEYS or key in BATCH_KEYS
         }
         merged.update(self._settings.get(spec.name, {}))
         if spec.id is not None:
@@ -201,10 +209,24 @@ class Core:
             )
         merged = self._compile_config(device, spec, checked)
         core_settings = {key: merged.pop(key) for key in CORE_KEYS & merged.keys()}
+        batching = {} if device.is_meta else {k: merged.pop(k) for k in BATCH_KEYS & merged.keys()}
         if not device.is_meta:
             device.check_config(merged)
         started = time.perf_counter()
-        compiled = device.compile_model(model, spec, merged, self)
+        compiled = None
+        if (
+            not device.is_meta
+            and merged.get(props.hint.performance_mode.name) == PerformanceMode.THROUGHPUT
+            and batching.get(props.hint.allow_auto_batching.name, True)
+        ):
+            # automatic batching: BATCH:<device>(OPTIMAL_BATCH_SIZE) when the device reports one
+            # and the model can be batched (else compiled alone, the reason in its properties)
+            from .meta.batch import auto_batch
+
+            timeout = batching.get(props.auto_batch_timeout.name)
+            compiled = auto_batch(model, spec, device, merged, timeout, self)
+        if compiled is None:
+            compiled = device.compile_model(model, spec, merged, self)
         compiled.set_timeout(core_settings.get(props.inference_timeout.name, 0))
         log.debug(
             "compiled %r for %s in %.1f ms: %s",

@@ -32,7 +32,6 @@ CORE_DISTRIBUTION = "ovlite"
 KNOWN_PACKAGES = {
     "CPU": "ovlite-cpu",
     "GPU": "ovlite-gpu",
-    "BATCH": "ovlite-gpu",
     "OPENVINO": "ovlite-openvino",
     "NPU": "ovlite-openvino",
     "RAY": "ovlite-ray",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..hookspecs import PLUGIN_API_VERSION, hookimpl
 from .auto import AutoDevice
+from .batch import BatchDevice
 from .multi import MultiDevice
 
 OVLITE_PLUGIN_API = PLUGIN_API_VERSION
@@ -12,4 +13,4 @@ OVLITE_PLUGIN_API = PLUGIN_API_VERSION
 
 @hookimpl
 def ovlite_devices() -> list:
-    return [MultiDevice(), AutoDevice()]
+    return [MultiDevice(), AutoDevice(), BatchDevice()]

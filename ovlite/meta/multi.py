@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import properties as props
+from ..core import BATCH_KEYS
 from ..device import CompiledModel, Device
 from ..device_string import DeviceSpec, parse_device
 from ..errors import DeviceStringError, RequestCancelledError
@@ -42,8 +43,8 @@ def child_config(
 ) -> dict[str, Any]:
     """A child's share: the settings it takes, the hint, then its DEVICE_PROPERTIES entry."""
     shared = {k: v for k, v in config.items() if k not in META_KEYS}
-    if not device.is_meta:
-        shared = {k: v for k, v in shared.items() if k in device.config_keys}
+    if not device.is_meta:  # the core takes the automatic-batching keys for any device
+        shared = {k: v for k, v in shared.items() if k in device.config_keys or k in BATCH_KEYS}
     if hint is not None and (
         device.is_meta or props.hint.performance_mode.name in device.config_keys
     ):

@@ -62,7 +62,6 @@ REQUIRED_COMPILED_PROPERTIES = (
 
 #: Writable settings with a value each accepts: used to find one a device does not take.
 _SAMPLE_SETTINGS = {
-    props.auto_batch_timeout.name: 10,
     props.cache_dir.name: "ovlite-conformance-cache",
     props.hint.enable_cpu_pinning.name: True,
     props.hint.enable_hyper_threading.name: True,
@@ -70,7 +69,7 @@ _SAMPLE_SETTINGS = {
     props.enable_profiling.name: True,
     props.streams.num.name: 1,
     props.hint.execution_mode.name: "ACCURACY",
-    props.hint.allow_auto_batching.name: True,
+    props.intel_auto.enable_startup_fallback.name: True,  # AUTO's; plain devices refuse it
 }
 
 

@@ -100,7 +100,7 @@ def test_f32_and_execution_mode_are_accepted_and_reported(core, mlp):
 
 def test_unknown_setting_is_refused(core, mlp):
     with pytest.raises(ovlite.UnknownPropertyError):
-        core.compile_model(mlp, "CPU", {"AUTO_BATCH_TIMEOUT": 5})
+        core.compile_model(mlp, "CPU", {"ENABLE_STARTUP_FALLBACK": True})
 
 
 def test_compiled_model_reports_its_configuration(core, mlp):
