@@ -34,6 +34,8 @@ log = logging.getLogger("ovlite.meta")
 FAILURES_TO_DROP = 3
 #: The probe keeps only the fastest child when that alone is this much faster than all.
 PROBE_MARGIN = 1.03
+#: Mean share of busy slots at which the children count as kept busy.
+SATURATED = 0.75
 #: Completions a probe window needs at least, besides its minimum duration.
 PROBE_MIN_COMPLETIONS = 30
 
@@ -71,7 +73,7 @@ class _Probe:
     started: float = 0.0
     completed_at_start: int = 0
     placements: int = 0
-    filling_placements: int = 0  # placements that took the last free slot, or had to wait
+    occupancy: float = 0.0  # sum over placements of the share of slots busy right after it
     rate_all: float = 0.0
     kept: Child | None = None
     paused: list[Child] = field(default_factory=list)
@@ -267,7 +269,7 @@ class LoadBalancer:
             done = self._completed - probe.completed_at_start
             if elapsed < self.probe_seconds or done < PROBE_MIN_COMPLETIONS:
                 return
-            if probe.filling_placements * 2 < probe.placements:
+            if probe.occupancy < SATURATED * probe.placements:
                 # the children were not kept busy: rates say nothing about capacity; look again
                 self._start_window(now, probe.phase)
                 return
@@ -308,18 +310,20 @@ class LoadBalancer:
         self._drain()
 
     def _note_placement(self, waited: bool) -> None:
-        """Count how often jobs found the children full; caller holds the lock."""
+        """Track how busy the children are kept; caller holds the lock."""
         probe = self._probe
         if probe.phase in ("all", "best"):
             probe.placements += 1
-            full = all(c.busy >= c.capacity for c in self.children if c.enabled)
-            probe.filling_placements += waited or full
+            enabled = [c for c in self.children if c.enabled]
+            busy = sum(min(c.busy, c.capacity) for c in enabled)
+            probe.occupancy += 1.0 if waited else busy / max(1, sum(c.capacity for c in enabled))
 
     def _start_window(self, now: float, phase: str) -> None:
         probe = self._probe
         probe.phase = phase
         probe.started = now
         probe.completed_at_start = self._completed
-        probe.placements = probe.filling_placements = 0
+        probe.placements = 0
+        probe.occupancy = 0.0
         for child in self.children:
             child.completed_at_mark = child.completed
