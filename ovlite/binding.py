@@ -9,7 +9,7 @@ else (float -> int, numbers -> bool, strings) is refused with :class:`InputTypeE
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import NoneType
 from typing import Any
 
@@ -77,33 +77,31 @@ class InputChecker:
         index = self._names.get(key) if type(key) is str else None
         return find_port(self.ports, key, "input").index if index is None else index
 
-    def items(self, inputs: Any) -> Iterator[tuple[Any, Any]]:
-        """Yield ``(key, raw value)`` pairs from any accepted inputs form; a key is a name,
-        index or port (``index_of`` turns it into an index)."""
+    def items(self, inputs: Any) -> Iterable[tuple[Any, Any]]:
+        """``(key, raw value)`` pairs from any accepted inputs form; a key is a name, index or
+        port (``index_of`` turns it into an index)."""
         if isinstance(inputs, Mapping):
-            yield from inputs.items()
-        elif isinstance(inputs, list | tuple):
+            return inputs.items()
+        if isinstance(inputs, list | tuple):
             if len(inputs) > self.count:
                 raise MissingInputError(
                     f"got {len(inputs)} inputs for a model with {self.count}: "
                     f"{', '.join(repr(p.any_name) for p in self.ports)}"
                 )
-            yield from enumerate(inputs)
-        else:
-            if self.count != 1:
-                raise MissingInputError(
-                    f"a single array was given but the model has {self.count} inputs "
-                    f"({', '.join(repr(p.any_name) for p in self.ports)}): pass a dict or list"
-                )
-            yield 0, inputs
+            return enumerate(inputs)
+        if self.count != 1:
+            raise MissingInputError(
+                f"a single array was given but the model has {self.count} inputs "
+                f"({', '.join(repr(p.any_name) for p in self.ports)}): pass a dict or list"
+            )
+        return ((0, inputs),)
 
     def check_all(self, inputs: Any) -> list[np.ndarray]:
         """Arrays for every input, in input order; :class:`MissingInputError` if one lacks data."""
         if self.count == 1 and isinstance(inputs, np.ndarray):
             return [self.check(0, inputs)]
         arrays: list[Any] = [None] * self.count
-        pairs = inputs.items() if type(inputs) is dict else self.items(inputs)
-        for key, value in pairs:
+        for key, value in self.items(inputs):
             index = self.index_of(key)
             arrays[index] = self.check(index, value)
         if NoneType in map(type, arrays):

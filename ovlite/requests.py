@@ -175,9 +175,8 @@ class InferRequest:
     def _bind(self, inputs: Any, share_inputs: bool) -> list[np.ndarray]:
         checker, bound = self._checker, self._inputs
         if inputs is not None:
-            pairs = inputs.items() if type(inputs) is dict else checker.items(inputs)
             check, index_of = checker.check, checker.index_of
-            for key, value in pairs:
+            for key, value in checker.items(inputs):
                 index = index_of(key)
                 array = check(index, value)
                 current = bound[index]
