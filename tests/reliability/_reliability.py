@@ -28,6 +28,9 @@ SCALE = float(os.environ.get("OVLITE_STRESS_SCALE", "0.1"))
 #: How long anything may take before the suite calls it a hang (seconds).  Not a performance
 #: claim: a correct run needs a small fraction of it even on a loaded two-core machine.
 HANG_S = 60.0
+#: The same, for waiting on work that is already unblocked (one tiny inference, a thread that
+#: only has to notice a stop): used where a known bug makes the wait hang, to fail sooner.
+SHORT_HANG_S = 10.0
 
 #: The tiny MLP: input "x" float32 [1, 16], output "y" float32 [1, 8].
 MLP_PROTO = models.tiny_mlp(batch=1)
@@ -199,14 +202,12 @@ def run_threads(targets: list[Callable[[], Any]], limit: float, what: str) -> No
 _STREAM_THREAD = re.compile(r".*-stream\d+$")
 
 
-def stream_threads(exclude: set[int] = frozenset()) -> list[threading.Thread]:  # type: ignore[assignment]
-    """Live streams-executor workers (named ``<device>-stream<N>``), except ``exclude`` idents."""
-    return [
-        t for t in threading.enumerate() if _STREAM_THREAD.match(t.name) and t.ident not in exclude
-    ]
+def stream_threads(exclude: set[threading.Thread]) -> list[threading.Thread]:
+    """Live streams-executor workers (named ``<device>-stream<N>``) not in ``exclude``."""
+    return [t for t in threading.enumerate() if _STREAM_THREAD.match(t.name) and t not in exclude]
 
 
-def wait_for_threads_to_exit(before: set[int], limit: float = HANG_S) -> list[str]:
+def wait_for_threads_to_exit(before: set[threading.Thread], limit: float = HANG_S) -> list[str]:
     """Wait until every worker thread started since ``before`` has exited; return the names of
     those still alive after ``limit`` seconds (empty when none was left behind)."""
     deadline = time.monotonic() + limit
@@ -218,8 +219,9 @@ def wait_for_threads_to_exit(before: set[int], limit: float = HANG_S) -> list[st
     return [t.name for t in stream_threads(before)]
 
 
-def thread_idents() -> set[int]:
-    return {t.ident for t in threading.enumerate() if t.ident is not None}
+def live_threads() -> set[threading.Thread]:
+    """The threads alive now (compared by identity: an OS thread id may be reused)."""
+    return set(threading.enumerate())
 
 
 def requires_cpu() -> pytest.MarkDecorator:

@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _reliability import (  # noqa: E402
     SCALE,
     Reference,
+    live_threads,
     make_core,
-    thread_idents,
     wait_for_threads_to_exit,
 )
 
@@ -49,7 +49,7 @@ def reliability_core(simx: SimulatedDevice) -> ov.Core:
 @pytest.fixture
 def no_new_stream_threads() -> Iterator[None]:
     """Fail the test if a streams-executor worker it started is still alive at its end."""
-    before = thread_idents()
+    before = live_threads()
     yield
     left = wait_for_threads_to_exit(before)
     assert not left, f"worker threads left behind: {left}"
