@@ -19,6 +19,7 @@ from .device import Availability, CompiledModel, Device
 from .device_string import DeviceSpec, parse_device
 from .element_type import Type
 from .errors import (
+    ArgumentError,
     CompileError,
     DeviceNotFoundError,
     DeviceStringError,
@@ -51,6 +52,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "PLUGIN_API_VERSION",
+    "ArgumentError",
     "AsyncInferQueue",
     "Availability",
     "CompileError",

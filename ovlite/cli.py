@@ -12,6 +12,7 @@ from . import __version__
 from . import properties as props
 from .benchmark import BenchmarkConfig, BenchmarkResult, run_benchmark, write_report
 from .core import Core
+from .device import probe
 from .device_string import parse_device
 from .errors import OvliteError
 
@@ -98,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
 def device_rows(core: Core, verbose: bool) -> list[dict[str, Any]]:
     rows = []
     for family, device in sorted(core.devices().items()):
-        availability = device.availability()
+        availability = probe(device)
         ids = device.device_ids() if availability else []
         for device_id in ids if len(ids) > 1 else [None]:
             name = family if device_id is None else f"{family}.{device_id}"

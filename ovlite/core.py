@@ -10,9 +10,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import properties as props
-from .device import CompiledModel, Device
+from .device import CompiledModel, Device, probe
 from .device_string import DeviceSpec, parse_device
-from .errors import DeviceNotFoundError, DeviceUnavailableError, UnknownPropertyError
+from .errors import (
+    CompileError,
+    DeviceNotFoundError,
+    DeviceUnavailableError,
+    OvliteError,
+    UnknownPropertyError,
+)
 from .model import Model, read_model
 from .plugins import PluginFailure, PluginInfo, PluginRegistry
 from .properties.hint import PerformanceMode
@@ -63,7 +69,7 @@ class Core:
         """Devices that can run here: ``CPU``, ``GPU.0``, ``GPU.1`` (ids only when several)."""
         names = []
         for family, device in sorted(self._registry.devices().items()):
-            if device.is_meta or not device.availability():
+            if device.is_meta or not probe(device):
                 continue
             ids = device.device_ids()
             names.extend([f"{family}.{i}" for i in ids] if len(ids) > 1 else [family])
@@ -146,7 +152,7 @@ class Core:
         )
 
     def _device_facts(self, device: Device, spec: DeviceSpec) -> dict[str, Any]:
-        availability = device.availability()
+        availability = probe(device)
         facts: dict[str, Any] = {
             props.device.full_name.name: device.full_device_name(spec.id),
             props.available_devices.name: device.device_ids(),
@@ -202,7 +208,7 @@ class Core:
         spec = parse_device(device_name if device_name is not None else "AUTO")
         checked = props.normalize_config(config)
         device = self._device(spec)
-        availability = device.availability()
+        availability = probe(device)
         if not availability:
             raise DeviceUnavailableError(
                 f"device {spec.full_name} ({device.package}) cannot run here: {availability.reason}"
@@ -213,7 +219,7 @@ class Core:
         if not device.is_meta:
             device.check_config(merged)
         started = time.perf_counter()
-        compiled = None
+        compiled: CompiledModel | None = None
         if (
             not device.is_meta
             and merged.get(props.hint.performance_mode.name) == PerformanceMode.THROUGHPUT
@@ -226,7 +232,7 @@ class Core:
             timeout = batching.get(props.auto_batch_timeout.name)
             compiled = auto_batch(model, spec, device, merged, timeout, self)
         if compiled is None:
-            compiled = device.compile_model(model, spec, merged, self)
+            compiled = _compile_on(device, model, spec, merged, self)
         compiled.set_timeout(core_settings.get(props.inference_timeout.name, 0))
         log.debug(
             "compiled %r for %s in %.1f ms: %s",
@@ -262,6 +268,22 @@ class Core:
         device = self._device(spec)
         checked = self._compile_config(device, spec, props.normalize_config(config))
         return device.query_model(model, spec, checked, self)
+
+
+def _compile_on(
+    device: Device, model: Model, spec: DeviceSpec, config: dict[str, Any], core: Core
+) -> CompiledModel:
+    """``device.compile_model``, with an unexpected exception from the plugin turned into a
+    :class:`CompileError` naming the device (so AUTO can move on to the next candidate)."""
+    try:
+        return device.compile_model(model, spec, config, core)
+    except OvliteError:
+        raise
+    except Exception as exc:
+        raise CompileError(
+            f"device {spec} ({device.package}) failed to compile {model.friendly_name!r}: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
 
 
 _default_core: Core | None = None

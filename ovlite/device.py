@@ -48,6 +48,14 @@ class Availability:
         return self.available
 
 
+def probe(device: Device) -> Availability:
+    """``device.availability()``, with a probe that raises counted as unavailable (and why)."""
+    try:
+        return device.availability()
+    except Exception as exc:  # a plugin bug must not break the device list for everyone
+        return Availability(False, f"its availability() raised {type(exc).__name__}: {exc}")
+
+
 class Device:
     """A device family provided by a plugin.
 

@@ -23,6 +23,8 @@ from .errors import DeviceStringError
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ID = re.compile(r"[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*")
 _INT = re.compile(r"[0-9]+")
+#: Longer counts are refused before int() would (Python limits int parsing to 4300 digits).
+MAX_COUNT_DIGITS = 18
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,10 @@ class _Parser:
                 raise self.fail("an excluded device cannot have a count")
             self.pos += 1
             digits_at = self.pos
-            count = int(self.match(_INT, "a whole number in parentheses"))
+            digits = self.match(_INT, "a whole number in parentheses")
+            if len(digits) > MAX_COUNT_DIGITS:
+                raise self.fail("the number in parentheses is too large", at=digits_at)
+            count = int(digits)
             if count < 1:
                 raise self.fail("the number in parentheses must be at least 1", at=digits_at)
             self.skip_spaces()

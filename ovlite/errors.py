@@ -120,6 +120,10 @@ class CallbackError(OvliteError, RuntimeError):
     """A user callback raised; the original exception is the ``__cause__``."""
 
 
+class ArgumentError(OvliteError, ValueError):
+    """An argument to an ovlite call is out of range (a negative count, say)."""
+
+
 class PluginError(OvliteError, RuntimeError):
     """A plugin could not be loaded, or broke the plugin contract."""
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .binding import Results
-from .errors import InputNameError, RequestBusyError
+from .errors import ArgumentError, InputNameError, RequestBusyError
 from .jobs import Job
 from .model import Port, find_port
 from .tensor import Tensor
@@ -345,7 +345,7 @@ class AsyncInferQueue:
 
     def __init__(self, compiled: CompiledModel, jobs: int = 0) -> None:
         if jobs < 0:
-            raise ValueError(f"jobs must be >= 0 (0 means the optimal number), got {jobs}")
+            raise ArgumentError(f"jobs must be >= 0 (0 means the optimal number), got {jobs}")
         count = jobs or compiled.optimal_number_of_requests
         self._requests = [compiled.create_infer_request() for _ in range(count)]
         for index, request in enumerate(self._requests):

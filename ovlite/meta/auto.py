@@ -23,7 +23,7 @@ import threading
 from typing import Any
 
 from .. import properties as props
-from ..device import CompiledModel, Device
+from ..device import CompiledModel, Device, probe
 from ..device_string import DeviceSpec
 from ..errors import DeviceNotFoundError, DeviceUnavailableError, OvliteError
 from ..model import Model
@@ -74,7 +74,7 @@ class AutoDevice(Device):
             devices.sort(key=lambda item: (-item[1].priority, item[0]))
             listed = []
             for name, device in devices:
-                availability = device.availability()
+                availability = probe(device)
                 if not availability:
                     notes.append(f"{name} unavailable: {availability.reason}")
                     continue

@@ -449,16 +449,6 @@ def _device_string_core() -> ov.Core:
     return _CORE[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "BUG: a count of more than 4300 digits, 'GPU(999...9)', raises a bare ValueError from "
-        "int() (Python's integer string conversion limit) in ovlite/device_string.py "
-        "_Parser.parse_spec, `count = int(self.match(_INT, ...))`, instead of "
-        "DeviceStringError pointing at the number"
-    ),
-)
 @pytest.mark.parametrize("text", ["GPU(" + "9" * 5000 + ")", "MULTI:CPU(" + "1" * 4301 + ")"])
 def test_an_absurdly_large_count_is_a_device_string_error(text: str) -> None:
     try:
@@ -583,15 +573,6 @@ def test_a_refused_set_property_changes_nothing(core: ov.Core) -> None:
     assert core.get_property("SIMY", "NUM_STREAMS") == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "BUG: AsyncInferQueue(compiled, jobs=-1) raises a plain ValueError "
-        "(ovlite/requests.py AsyncInferQueue.__init__), not an ovlite error, although the "
-        "user guide says every deliberate error is an ov.OvliteError"
-    ),
-)
 def test_a_negative_number_of_queue_requests_is_a_typed_error(core: ov.Core) -> None:
     compiled = core.compile_model(MLP, "SIMX")
     with pytest.raises(ValueError) as info:

@@ -796,16 +796,6 @@ class CrashingDevice(SimulatedDevice):
         raise RuntimeError("driver crashed")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RuntimeError,
-    reason=(
-        "BUG: Core.compile_model (ovlite/core.py, `compiled = device.compile_model(...)`) lets "
-        "any exception from a plugin's compile_model through unwrapped, so callers get a bare "
-        "RuntimeError instead of CompileError, and AUTO (ovlite/meta/auto.py, which skips only "
-        "OvliteError) fails instead of trying the next candidate"
-    ),
-)
 def test_an_unexpected_exception_from_a_plugin_compile_becomes_a_compile_error() -> None:
     core = make_core(CrashingDevice("CRASHING"), SimulatedDevice("SIMX"))
     with pytest.raises(ov.CompileError) as info:
@@ -823,15 +813,6 @@ class BrokenProbeDevice(SimulatedDevice):
         raise RuntimeError("driver probe crashed")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RuntimeError,
-    reason=(
-        "BUG: Core.available_devices (ovlite/core.py, `device.availability()` in the listing "
-        "loop) and AUTO's candidate list call availability() unguarded: one plugin whose probe "
-        "raises breaks the device list, AUTO and compile_model for every device"
-    ),
-)
 def test_a_device_whose_availability_probe_raises_is_only_unavailable() -> None:
     core = make_core(BrokenProbeDevice("BROKENPROBE"), SimulatedDevice("SIMX"))
     devices = core.available_devices
