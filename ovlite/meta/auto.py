@@ -173,9 +173,12 @@ class AutoCompiledModel(MultiCompiledModel):
             self._background.start()
         self._describe()
 
-    def _compile_first_that_works(self) -> Child:
+    def _next_candidate(self, skip: set[str] | frozenset[str] = frozenset()) -> Child | None:
+        """Compile the next remaining candidate not in ``skip``; ``None`` when none is left."""
         while self._remaining:
             candidate = self._remaining.pop(0)
+            if candidate.full_name in skip:
+                continue
             compiled = try_compile(
                 self._model_for_fallback,
                 candidate,
@@ -186,9 +189,15 @@ class AutoCompiledModel(MultiCompiledModel):
             )
             if compiled is not None:
                 return make_child(candidate, compiled)
-        raise DeviceUnavailableError(
-            "AUTO: no candidate compiled the model: " + "; ".join(self._notes)
-        )
+        return None
+
+    def _compile_first_that_works(self) -> Child:
+        child = self._next_candidate()
+        if child is None:
+            raise DeviceUnavailableError(
+                "AUTO: no candidate compiled the model: " + "; ".join(self._notes)
+            )
+        return child
 
     def _compile_in_background(self, helper: Child) -> None:
         try:
@@ -210,22 +219,10 @@ class AutoCompiledModel(MultiCompiledModel):
     def _spare(self, failed: set[str]) -> Child | None:
         """Runtime fallback: compile the next candidate when every compiled one failed a job."""
         with self._spare_lock:
-            while self._remaining:
-                candidate = self._remaining.pop(0)
-                if candidate.full_name in failed:
-                    continue
-                compiled = try_compile(
-                    self._model_for_fallback,
-                    candidate,
-                    self._config,
-                    self._core,
-                    self._hint,
-                    self._notes,
-                )
-                if compiled is not None:
-                    log.info("AUTO: runtime fallback to %s", candidate.full_name)
-                    return make_child(candidate, compiled)
-        return None
+            child = self._next_candidate(failed)
+        if child is not None:
+            log.info("AUTO: runtime fallback to %s", child.name)
+        return child
 
     def wait_until_ready(self, timeout: float | None = None) -> bool:
         """Wait for a background compile to end; ``True`` when none is running."""
