@@ -270,7 +270,7 @@ class CompiledModel:
         arrays = self._checker.check_all(inputs if inputs is not None else {})
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Job] = loop.create_future()
-        job = Job(arrays, lambda done: loop.call_soon_threadsafe(_resolve, future, done))
+        job = Job(arrays, lambda done: post_to_loop(loop, _resolve, future, done))
         self.watch(job)
         self.submit(job)
         job = await future
@@ -286,6 +286,15 @@ class CompiledModel:
 
     def __repr__(self) -> str:
         return f"<CompiledModel {self._model.friendly_name!r} on {self.device_name}>"
+
+
+def post_to_loop(loop: asyncio.AbstractEventLoop, callback: Any, *args: Any) -> None:
+    """Hand a completion to an event loop; a loop closed meanwhile has nobody left to tell."""
+    try:
+        loop.call_soon_threadsafe(callback, *args)
+    except RuntimeError:
+        if not loop.is_closed():
+            raise
 
 
 def _resolve(future: asyncio.Future, job: Job) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .binding import Results
+from .device import post_to_loop
 from .errors import ArgumentError, InputNameError, RequestBusyError
 from .jobs import Job
 from .model import Port, find_port
@@ -307,9 +308,7 @@ class InferRequest:
         """``await request.infer_async(inputs)``: like ``infer`` without blocking the loop."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-        self._start(
-            inputs, None, share_inputs, lambda: loop.call_soon_threadsafe(_set_done, future)
-        )
+        self._start(inputs, None, share_inputs, lambda: post_to_loop(loop, _set_done, future))
         await future
         if self._error is not None:
             raise self._error

@@ -203,14 +203,16 @@ class LoadBalancer:
                 self._completed += 1
             else:
                 child.failures_in_a_row += 1
-        if child_job.error is None:
-            info = dict(child_job.info or {})
-            info.setdefault("device", child.name)
-            attempt.job.set_result(child_job.outputs, info)
-            self._advance_probe()
-        else:
-            self._failed(child, attempt, child_job.error)
-        self._drain()
+        try:
+            if child_job.error is None:
+                info = dict(child_job.info or {})
+                info.setdefault("device", child.name)
+                attempt.job.set_result(child_job.outputs, info)
+                self._advance_probe()
+            else:
+                self._failed(child, attempt, child_job.error)
+        finally:  # whatever a caller's completion raised, the freed slot must take the next job
+            self._drain()
 
     def _failed(self, child: Child, attempt: _Attempt, error: BaseException) -> None:
         attempt.errors[child.name] = error

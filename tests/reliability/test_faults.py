@@ -601,22 +601,7 @@ def test_cancelling_at_random_moments_from_many_threads_loses_nothing(
     "device",
     [
         "SIMHANG",
-        pytest.param(
-            "MULTI:SIMHANG(1)",
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=AssertionError,
-                reason=(
-                    "BUG: an asyncio inference whose event loop closed before it finished makes "
-                    "its job's on_done raise RuntimeError('Event loop is closed') "
-                    "(ovlite/device.py CompiledModel.infer_async, loop.call_soon_threadsafe; "
-                    "ovlite/requests.py InferRequest.infer_async's waiter); under MULTI that "
-                    "exception escapes LoadBalancer._finished before its self._drain() "
-                    "(ovlite/meta/scheduler.py), so jobs waiting in MULTI's queue for other "
-                    "callers are never dispatched and hang"
-                ),
-            ),
-        ),
+        "MULTI:SIMHANG(1)",
     ],
 )
 def test_an_event_loop_closed_with_inferences_in_flight_stalls_no_other_caller(
