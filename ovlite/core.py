@@ -234,13 +234,14 @@ class Core:
         if compiled is None:
             compiled = _compile_on(device, model, spec, merged, self)
         compiled.set_timeout(core_settings.get(props.inference_timeout.name, 0))
-        log.debug(
-            "compiled %r for %s in %.1f ms: %s",
-            model.friendly_name,
-            spec,
-            (time.perf_counter() - started) * 1000,
-            {k: compiled.get_property(k) for k in compiled.supported_properties()},
-        )
+        if log.isEnabledFor(logging.DEBUG):  # reading every property is not free
+            log.debug(
+                "compiled %r for %s in %.1f ms: %s",
+                model.friendly_name,
+                spec,
+                (time.perf_counter() - started) * 1000,
+                {k: compiled.get_property(k) for k in compiled.supported_properties()},
+            )
         return compiled
 
     def _compile_config(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -165,9 +165,20 @@ class CompiledModel:
         device that can run in the caller's thread overrides it (``StreamsExecutor.call``
         does) and saves the hand-over to a worker thread.
         """
+        return self._submit_and_wait(inputs, watched=False)
+
+    def _submit_and_wait(
+        self,
+        inputs: Sequence[np.ndarray],
+        watched: bool,
+        submit: Callable[[Job], None] | None = None,
+    ) -> tuple[Sequence[np.ndarray], Any]:
+        """One job through ``submit`` (ours unless given), waited for; its error raised."""
         finished = threading.Event()
         job = Job(inputs, lambda _: finished.set())
-        self.submit(job)
+        if watched:
+            self.watch(job)
+        (submit or self.submit)(job)
         finished.wait()
         if job.error is not None:
             raise job.error
@@ -201,14 +212,7 @@ class CompiledModel:
         """``run`` for the user-facing sync calls: through a watched job when a timeout is set."""
         if not self._timeout_ms:
             return self.run(arrays)
-        finished = threading.Event()
-        job = Job(arrays, lambda _: finished.set())
-        self.watch(job)
-        self.submit(job)
-        finished.wait()
-        if job.error is not None:
-            raise job.error
-        return job.outputs, job.info  # type: ignore[return-value]
+        return self._submit_and_wait(arrays, watched=True)
 
     def children(self) -> dict[str, CompiledModel]:
         """The compiled models a meta device runs on, by device name; none for a device."""

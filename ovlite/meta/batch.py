@@ -399,18 +399,11 @@ class BatchCompiledModel(CompiledModel):
     def run_checked(self, arrays: Sequence[np.ndarray]) -> tuple[Sequence[np.ndarray], Any]:
         """Sync calls under ``OVLITE_INFERENCE_TIMEOUT`` also skip the batch: the watched job
         goes straight to the child instead of through :meth:`submit`."""
-        if not getattr(self, "_timeout_ms", 0):
+        if not self._timeout_ms:
             return self.run(arrays)
         if self._closed:
             raise RequestCancelledError(f"{self.device_name} is closed")
-        finished = threading.Event()
-        job = Job(arrays, lambda _: finished.set())
-        self.watch(job)
-        self.child.submit(job)
-        finished.wait()
-        if job.error is not None:
-            raise job.error
-        return job.outputs, job.info  # type: ignore[return-value]
+        return self._submit_and_wait(arrays, watched=True, submit=self.child.submit)
 
     def get_property(self, key: Any) -> Any:
         name = props.lookup_key(key).name
