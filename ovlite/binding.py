@@ -46,6 +46,7 @@ class InputChecker:
             p.partial_shape.to_shape() if p.partial_shape.is_static else None for p in self.ports
         ]
         self._names = {name: p.index for p in self.ports for name in p.names}
+        self.shared_dims = _shared_dimensions(self.ports)
 
     def check(self, index: int, value: Any) -> np.ndarray:
         """Return the array for input ``index`` converted to its element type, or raise."""
@@ -83,6 +84,12 @@ class InputChecker:
         if isinstance(inputs, Mapping):
             return inputs.items()
         if isinstance(inputs, list | tuple):
+            if len(inputs) > self.count and all(isinstance(v, int | float) for v in inputs):
+                raise InputTypeError(
+                    f"got a list of {len(inputs)} numbers for a model with {self.count} "
+                    f"input(s) ({', '.join(repr(p.any_name) for p in self.ports)}): "
+                    "wrap the data in numpy.asarray, one array per input"
+                )
             if len(inputs) > self.count:
                 raise MissingInputError(
                     f"got {len(inputs)} inputs for a model with {self.count}: "
@@ -106,12 +113,41 @@ class InputChecker:
             arrays[index] = self.check(index, value)
         if NoneType in map(type, arrays):
             self.require_all(arrays)
+        if self.shared_dims:
+            self.check_shared_dims(arrays)
         return arrays
+
+    def check_shared_dims(self, arrays: Sequence[np.ndarray]) -> None:
+        """:class:`InputShapeError` when inputs give one symbolic dimension (``batch`` in
+        ``a[batch,4]`` and ``b[batch,4]``) different sizes; every array must be present."""
+        for name, places in self.shared_dims.items():
+            sizes = {(i, axis): arrays[i].shape[axis] for i, axis in places}
+            if len(set(sizes.values())) > 1:
+                given = ", ".join(
+                    f"{self.ports[i].any_name!r} axis {axis} = {size}"
+                    for (i, axis), size in sizes.items()
+                )
+                raise InputShapeError(
+                    f"dimension {name!r} must have one size across the inputs, got {given}"
+                )
 
     def require_all(self, arrays: Sequence[Any]) -> None:
         missing = [p.any_name for p, a in zip(self.ports, arrays, strict=True) if a is None]
         if missing:
             raise MissingInputError(f"no data for input(s) {', '.join(map(repr, missing))}")
+
+
+def _shared_dimensions(ports: Sequence[Port]) -> dict[str, list[tuple[int, int]]]:
+    """Symbolic dimension names used at more than one (input, axis), with those places."""
+    places: dict[str, list[tuple[int, int]]] = {}
+    for port in ports:
+        shape = port.partial_shape
+        if shape.rank_is_dynamic:
+            continue
+        for axis, (size, name) in enumerate(zip(shape, shape.names, strict=False)):
+            if name is not None and size < 0:
+                places.setdefault(name, []).append((port.index, axis))
+    return {name: where for name, where in places.items() if len(where) > 1}
 
 
 class Results(Mapping):

@@ -304,6 +304,8 @@ def read_model(model: str | os.PathLike | bytes | onnx.ModelProto | Model) -> Mo
     elif isinstance(model, str | os.PathLike):
         path = os.fspath(model)
         origin = f"model file {path!r}"
+        if os.path.isdir(path):
+            raise ModelError(f"cannot read {origin}: it is a folder; give the .onnx file in it")
         if not os.path.isfile(path):
             raise ModelError(f"cannot read {origin}: no such file")
         if os.path.getsize(path) == 0:

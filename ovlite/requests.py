@@ -188,6 +188,8 @@ class InferRequest:
         arrays = list(bound)
         if NoneType in map(type, arrays):
             checker.require_all(arrays)
+        if checker.shared_dims:
+            checker.check_shared_dims(arrays)  # type: ignore[arg-type]
         return arrays  # type: ignore[return-value]
 
     def infer(

@@ -13,10 +13,13 @@ threads never keep a compiled model alive.
 
 from __future__ import annotations
 
+import atexit
 import inspect
 import logging
+import os
 import queue
 import threading
+import time
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
@@ -31,6 +34,13 @@ RunFunction = Callable[[Any, Sequence[np.ndarray]], tuple[Sequence[np.ndarray], 
 
 log = logging.getLogger("ovlite.streams")
 _STOP = object()
+
+#: How long the interpreter waits at exit for inferences that are running (queued ones are
+#: cancelled).  A worker still inside a native run when Python finalizes can abort the process.
+EXIT_WAIT_S = float(os.environ.get("OVLITE_EXIT_WAIT_S", "5"))
+
+#: Executors whose worker threads may be alive, for the exit handler.
+_running: weakref.WeakSet[StreamsExecutor] = weakref.WeakSet()
 
 
 class StreamsExecutor(Generic[Context]):
@@ -51,7 +61,7 @@ class StreamsExecutor(Generic[Context]):
             self._idle.put(context)
         self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
-        self._start_lock = threading.Lock()
+        self._lock = threading.Lock()  # guards _closed, _threads and the order of queue puts
         self._closed = False
 
     @property
@@ -60,12 +70,13 @@ class StreamsExecutor(Generic[Context]):
 
     def submit(self, job: Job) -> None:
         """Queue ``job``; a worker runs it on the first free context."""
-        if self._closed:
-            job.set_error(RequestCancelledError(f"{self.name} is closed"))
-            return
-        if not self._threads:
-            self._start_workers()
-        self._jobs.put(job)
+        with self._lock:  # so that a close() never slips between the check and the put
+            if not self._closed:
+                if not self._threads:
+                    self._start_workers()
+                self._jobs.put(job)
+                return
+        job.set_error(RequestCancelledError(f"{self.name} is closed"))
 
     def call(self, inputs: Sequence[np.ndarray]) -> tuple[Sequence[np.ndarray], Any]:
         """Run one inference in the calling thread on an idle context (waiting for one if
@@ -92,30 +103,37 @@ class StreamsExecutor(Generic[Context]):
         """Stop the workers after the jobs already queued; later jobs are cancelled.
 
         With ``wait`` the call returns once the workers have finished; without it, they
-        finish the queued jobs and exit on their own.
+        finish the queued jobs and exit on their own.  Called from one of the workers (a
+        callback that closes the model), it waits for the others; the calling worker runs
+        what is still queued once the callback returns, then exits.
         """
-        if self._closed:
-            return
-        self._closed = True
-        for _ in self._threads:
-            self._jobs.put(_STOP)
-        if wait:
-            current = threading.current_thread()
-            for thread in self._threads:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            workers = list(self._threads)
+            for _ in workers:
+                self._jobs.put(_STOP)
+        current = threading.current_thread()
+        if wait and current not in workers:
+            for thread in workers:
+                thread.join()
+            self._cancel_leftovers()
+            _running.discard(self)
+        elif wait:
+            for thread in workers:
                 if thread is not current:
                     thread.join()
-            self._cancel_leftovers()
 
     def _start_workers(self) -> None:
-        with self._start_lock:
-            if self._threads or self._closed:
-                return
-            for index in range(len(self._contexts)):
-                thread = threading.Thread(
-                    target=self._work, name=f"{self.name}-stream{index}", daemon=True
-                )
-                thread.start()
-                self._threads.append(thread)
+        """Start one worker per context; the caller holds ``_lock``."""
+        for index in range(len(self._contexts)):
+            thread = threading.Thread(
+                target=self._work, name=f"{self.name}-stream{index}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+        _running.add(self)
 
     def _work(self) -> None:
         jobs, idle, execute = self._jobs, self._idle, self._execute
@@ -158,3 +176,42 @@ class StreamsExecutor(Generic[Context]):
                 return
             if job is not _STOP and job.begin():
                 job.set_error(RequestCancelledError(f"{self.name} was closed before the job ran"))
+
+    def _stop_now(self, reason: str) -> list[threading.Thread]:
+        """Cancel every queued job and tell each worker to stop after its current one."""
+        with self._lock:
+            self._closed = True
+            workers = list(self._threads)
+            queued = []
+            while True:
+                try:
+                    item = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if item is not _STOP:
+                    queued.append(item)
+            for _ in workers:
+                self._jobs.put(_STOP)
+        for job in queued:
+            if job.begin():
+                job.set_error(RequestCancelledError(f"{self.name}: {reason}"))
+        return workers
+
+
+@atexit.register
+def _stop_workers_at_exit() -> None:
+    """Let running inferences end before the interpreter finalizes.
+
+    Workers are daemon threads, so a program may leave with requests in flight; but a daemon
+    thread inside ONNX Runtime's run while CPython finalizes is unwound by force, which aborts
+    the process.  Queued jobs are cancelled; running ones get up to :data:`EXIT_WAIT_S`.
+    """
+    executors = list(_running)
+    workers = [t for e in executors for t in e._stop_now("cancelled: the interpreter is exiting")]
+    deadline = time.monotonic() + EXIT_WAIT_S
+    for thread in workers:
+        if thread is not threading.current_thread():
+            thread.join(max(0.0, deadline - time.monotonic()))
+    stuck = [t.name for t in workers if t.is_alive()]
+    if stuck:
+        log.warning("exiting with inferences still running on %s", ", ".join(stuck))

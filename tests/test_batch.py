@@ -226,10 +226,9 @@ def test_two_inputs_and_two_outputs_are_batched_together(core: ov.Core) -> None:
         expected = reference(inputs)
         for name in ("sum", "scaled"):
             np.testing.assert_allclose(request.results[name], expected[name], rtol=RTOL, atol=ATOL)
-    odd = compiled.create_infer_request()
-    odd.start_async({"a": np.zeros((2, 4), np.float32), "b": np.zeros((3, 4), np.int64)})
-    with pytest.raises(ov.InputShapeError, match="same batch size"):
-        odd.wait_for(HANG_S * 1000)
+    odd = compiled.create_infer_request()  # 'batch' is one symbolic dimension of a and b
+    with pytest.raises(ov.InputShapeError, match="'batch' must have one size"):
+        odd.start_async({"a": np.zeros((2, 4), np.float32), "b": np.zeros((3, 4), np.int64)})
     compiled.close()
 
 

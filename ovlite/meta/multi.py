@@ -127,6 +127,11 @@ class MultiCompiledModel(CompiledModel):
         return {c.name: c.compiled for c in self.balancer.children}
 
     def close(self) -> None:
+        """Refuse new jobs; close the children once every job already submitted has been
+        handed to one (their own close then lets those jobs finish)."""
         super().close()
+        self.balancer.close(self._close_children)
+
+    def _close_children(self) -> None:
         for child in self.balancer.children:
             child.compiled.close()

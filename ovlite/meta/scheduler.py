@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..device import CompiledModel
-from ..errors import InferenceError
+from ..errors import InferenceError, RequestCancelledError
 from ..jobs import Job
 
 log = logging.getLogger("ovlite.meta")
@@ -103,6 +103,9 @@ class LoadBalancer:
         self._pending: collections.deque[_Attempt] = collections.deque()
         self._probe = _Probe(phase="warmup" if probe and len(children) > 1 else "done")
         self._completed = 0
+        self._draining = threading.local()
+        self._on_idle: Callable[[], None] | None = None  # set by close()
+        self._children_closed = False
 
     # ---- public ----------------------------------------------------------------------------
 
@@ -122,10 +125,26 @@ class LoadBalancer:
             return
         self._place(_Attempt(job), front=False)
 
-    def add_child(self, child: Child, *, first: bool = False) -> None:
-        """Add a child (AUTO's device once compiled); ``first`` puts it at top priority."""
+    def close(self, close_children: Callable[[], None]) -> None:
+        """Call ``close_children`` once no job waits for a slot any more: now, or when the
+        last waiting job is dispatched.  Jobs that need a child after that (a retry, a
+        submit that raced the close) fail with :class:`RequestCancelledError`."""
         with self._lock:
-            self.children.insert(0, child) if first else self.children.append(child)
+            if self._on_idle is not None or self._children_closed:
+                return
+            self._on_idle = close_children
+        self._drain()
+
+    def add_child(self, child: Child, *, first: bool = False) -> None:
+        """Add a child (AUTO's device once compiled); ``first`` puts it at top priority.
+        After the children were closed, the newcomer is closed instead."""
+        with self._lock:
+            closed = self._children_closed
+            if not closed:
+                self.children.insert(0, child) if first else self.children.append(child)
+        if closed:
+            child.compiled.close()
+            return
         self._changed()
         self._drain()
 
@@ -158,33 +177,66 @@ class LoadBalancer:
 
     def _place(self, attempt: _Attempt, front: bool) -> None:
         with self._lock:
-            child = None if self._pending else self._pick(attempt)
-            if child is None:
-                self._pending.appendleft(attempt) if front else self._pending.append(attempt)
+            if self._children_closed:
+                child = None
             else:
-                child.busy += 1
-            self._note_placement(waited=child is None)
-        if child is not None:
+                child = None if self._pending else self._pick(attempt)
+                if child is None:
+                    self._pending.appendleft(attempt) if front else self._pending.append(attempt)
+                else:
+                    child.busy += 1
+                self._note_placement(waited=child is None)
+            closed = self._children_closed
+        if closed:
+            self._cancel(attempt)
+        elif child is not None:
             self._dispatch(child, attempt)
         else:
             self._drain()
 
     def _drain(self) -> None:
-        """Move waiting jobs onto free slots, oldest first."""
-        while True:
-            with self._lock:
-                found = None
-                for attempt in self._pending:
-                    child = self._pick(attempt)
-                    if child is not None:
-                        found = (attempt, child)
+        """Move waiting jobs onto free slots, oldest first.
+
+        A child that fails a job inside ``submit`` completes it synchronously, and that
+        completion drains again; the nested call returns at once and this loop goes on, so
+        the stack stays flat however many jobs wait."""
+        if getattr(self._draining, "active", False):
+            return
+        self._draining.active = True
+        try:
+            while True:
+                with self._lock:
+                    found = None
+                    for attempt in self._pending:
+                        child = self._pick(attempt)
+                        if child is not None:
+                            found = (attempt, child)
+                            break
+                    if found is None:
+                        on_idle = self._take_on_idle()
                         break
-                if found is None:
-                    return
-                attempt, child = found
-                self._pending.remove(attempt)
-                child.busy += 1
-            self._dispatch(child, attempt)
+                    attempt, child = found
+                    self._pending.remove(attempt)
+                    child.busy += 1
+                self._dispatch(child, attempt)
+        finally:
+            self._draining.active = False
+        if on_idle is not None:
+            on_idle()
+
+    def _take_on_idle(self) -> Callable[[], None] | None:
+        """After close(), the children's close once nothing waits; caller holds the lock."""
+        if self._on_idle is None or self._pending:
+            return None
+        on_idle, self._on_idle = self._on_idle, None
+        self._children_closed = True
+        return on_idle
+
+    def _cancel(self, attempt: _Attempt) -> None:
+        error = RequestCancelledError(f"{self.name} was closed before the job could run")
+        if attempt.errors:
+            error.__cause__ = next(reversed(attempt.errors.values()))
+        attempt.job.set_error(error)
 
     def _dispatch(self, child: Child, attempt: _Attempt) -> None:
         child_job = Job(attempt.job.inputs, lambda done: self._finished(child, attempt, done))

@@ -29,7 +29,7 @@ SCALE = float(os.environ.get("OVLITE_STRESS_SCALE", "0.1"))
 #: claim: a correct run needs a small fraction of it even on a loaded two-core machine.
 HANG_S = 60.0
 #: The same, for waiting on work that is already unblocked (one tiny inference, a thread that
-#: only has to notice a stop): used where a known bug makes the wait hang, to fail sooner.
+#: only has to notice a stop): where a regression would hang, it fails sooner.
 SHORT_HANG_S = 10.0
 
 #: The tiny MLP: input "x" float32 [1, 16], output "y" float32 [1, 8].

@@ -51,25 +51,12 @@ def skip_without(device: str, core: ov.Core) -> None:
             pytest.skip(f"{name} is not installed")
 
 
-MULTI_CLOSE_BUG = (
-    "BUG: MULTI's close() (ovlite/meta/multi.py MultiCompiledModel.close) closes the children "
-    "while jobs still wait in its LoadBalancer queue; each is then dispatched to a closed "
-    "child, fails there synchronously, is retried on the other closed child and ends with "
-    "InferenceError('every device failed the request (...is closed...)') instead of "
-    "completing (the documented close() contract: jobs already submitted still finish) or "
-    "RequestCancelledError"
-)
-
-
 @pytest.mark.parametrize(
     "device",
     [
         "CPU",
         "SIMX",
-        pytest.param(
-            "MULTI:SIMX,SIMY",
-            marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=MULTI_CLOSE_BUG),
-        ),
+        "MULTI:SIMX,SIMY",
     ],
 )
 def test_closing_with_requests_in_flight_completes_or_cancels_each_one(
@@ -128,18 +115,6 @@ def test_closing_with_requests_in_flight_completes_or_cancels_each_one(
     assert not left, f"worker threads left behind: {left}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "BUG: closing MULTI with about 50 or more jobs waiting in its queue loses some of them "
-        "for ever (wait() hangs): each job dispatched to a closed child fails synchronously "
-        "inside submit(), recursing LoadBalancer._dispatch -> child submit -> Job.set_error -> "
-        "_finished -> _failed -> _place -> _drain -> _dispatch once per waiting job "
-        "(ovlite/meta/scheduler.py) until RecursionError, which `_dispatch`'s "
-        "`except Exception` swallows because the child job is already done. " + MULTI_CLOSE_BUG
-    ),
-)
 def test_closing_multi_with_many_requests_waiting_loses_none() -> None:
     core = simulated_core(delay_ms=20)
     compiled = core.compile_model(MLP, "MULTI:SIMX,SIMY", THROUGHPUT)
@@ -277,36 +252,12 @@ def test_the_interpreter_exits_promptly_with_inferences_in_flight(device: str, l
     run_and_leave(device, load)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "BUG: the interpreter aborts at exit (SIGABRT, 'terminate called without an active "
-        "exception', exit status -6) when a stream worker is inside ONNX Runtime's "
-        "session.run as Python finalizes: the workers are daemon threads (ovlite/streams.py "
-        "StreamsExecutor._start_workers), and CPython 3.11 makes a daemon thread that "
-        "re-takes the GIL during finalization call pthread_exit, whose forced unwind through "
-        "ORT's C++/pybind11 frames calls std::terminate. Every time with CPU here; with the "
-        "simulated devices (ORT too) often, when one of their inferences runs at that moment"
-    ),
-)
 def test_the_interpreter_exits_cleanly_with_inferences_running() -> None:
     skip_without("CPU", simulated_core())
     result = run_and_leave("CPU", "heavy")
     assert result.returncode == 0, f"exit status {result.returncode}:\n{result.stderr}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "BUG: close() called from a callback (so in a stream's worker thread) leaves that "
-        "worker blocked for ever in `jobs.get()` (ovlite/streams.py StreamsExecutor._work): "
-        "close() does not join the calling thread but its _cancel_leftovers() drains the "
-        "queue, _STOP sentinels included, so the calling worker never receives its stop "
-        "(it also keeps the executor and its sessions alive)"
-    ),
-)
 def test_closing_from_a_callback_leaves_no_worker_thread(reference: Reference) -> None:
     core = simulated_core()
     before = live_threads()
@@ -346,16 +297,6 @@ class _CloseDuringSubmit:
         return getattr(self._queue, name)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "BUG: StreamsExecutor.submit (ovlite/streams.py) checks `self._closed` and then puts "
-        "the job without any lock; a close() running in between puts the _STOP sentinels and "
-        "drains the queue first, so the job lands after them and is never run nor cancelled: "
-        "its request hangs"
-    ),
-)
 def test_a_submit_racing_close_never_strands_its_job() -> None:
     core = simulated_core()
     compiled = core.compile_model(MLP, "SIMX", {"NUM_STREAMS": 1})
@@ -384,18 +325,6 @@ class _CloseAfterFirstWorker(list):
             closer.join(2.0)  # an executor that makes close() wait for the start-up is fine too
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "BUG: StreamsExecutor.close() (ovlite/streams.py) puts one _STOP per entry of "
-        "self._threads without taking _start_lock, so a close() that runs while the first "
-        "asynchronous submit is still in _start_workers stops only the workers listed so far; "
-        "the others wait in `jobs.get()` for ever (and a close() that iterates after they are "
-        "listed joins a worker that never gets its stop: close() itself hangs, as seen with 8 "
-        "threads starting inferences while another closes the model)"
-    ),
-)
 def test_a_close_racing_the_first_submit_leaves_no_worker_behind() -> None:
     core = simulated_core()
     before = live_threads()
@@ -409,12 +338,12 @@ def test_a_close_racing_the_first_submit_leaves_no_worker_behind() -> None:
     assert not left, f"worker threads left behind: {left}"
 
 
-@pytest.mark.parametrize("device", ["CPU", "SIMX"])
+@pytest.mark.parametrize("device", ["CPU", "SIMX", "MULTI:SIMX,SIMY"])
 def test_closing_while_threads_keep_starting_inferences_hangs_nobody(device: str) -> None:
     """Eight threads start inferences in a loop while the model is closed under them: every
     start either completes or fails with RequestCancelledError; nobody waits for ever; no
     worker is left.  The workers run before the threads start (the race of close() with
-    their start-up is the test above); MULTI's close is covered above, with its known bug."""
+    their start-up is the test above)."""
     core = simulated_core()
     skip_without(device, core)
     before = live_threads()
