@@ -62,6 +62,7 @@ class _Attempt:
 
     job: Job
     errors: dict[str, BaseException] = field(default_factory=dict)
+    started: bool = False
 
 
 @dataclass
@@ -121,8 +122,8 @@ class LoadBalancer:
         return [f"{c.name}: {c.dropped_reason}" for c in self.children if c.dropped_reason]
 
     def submit(self, job: Job) -> None:
-        if not job.begin():
-            return
+        """Place ``job``; it begins when a child takes it, so it can be cancelled (or expire)
+        while it waits in the queue."""
         self._place(_Attempt(job), front=False)
 
     def close(self, close_children: Callable[[], None]) -> None:
@@ -194,6 +195,18 @@ class LoadBalancer:
         else:
             self._drain()
 
+    def _start(self, child: Child, attempt: _Attempt) -> bool:
+        """Begin the user's job on its first dispatch; a job cancelled or expired while it
+        waited gives its slot back."""
+        if attempt.started:
+            return True
+        attempt.started = True
+        if attempt.job.begin():
+            return True
+        with self._lock:
+            child.busy -= 1
+        return False
+
     def _drain(self) -> None:
         """Move waiting jobs onto free slots, oldest first.
 
@@ -233,12 +246,17 @@ class LoadBalancer:
         return on_idle
 
     def _cancel(self, attempt: _Attempt) -> None:
+        if not attempt.started and not attempt.job.begin():
+            return  # cancelled or expired already
         error = RequestCancelledError(f"{self.name} was closed before the job could run")
         if attempt.errors:
             error.__cause__ = next(reversed(attempt.errors.values()))
         attempt.job.set_error(error)
 
     def _dispatch(self, child: Child, attempt: _Attempt) -> None:
+        if not self._start(child, attempt):
+            self._drain()  # the slot is free again
+            return
         child_job = Job(attempt.job.inputs, lambda done: self._finished(child, attempt, done))
         try:
             child.compiled.submit(child_job)

@@ -520,10 +520,16 @@ def test_a_raising_request_callback_is_raised_by_wait_and_the_stream_survives(
 # ---- cancellation in flight -----------------------------------------------------------------
 
 
-def test_cancelling_queued_inferences_cancels_exactly_those(reference: Reference) -> None:
+@pytest.mark.parametrize(
+    ("device", "config"),
+    [("SIMC", {"NUM_STREAMS": 1}), ("MULTI:SIMC(1)", {})],  # MULTI: waiting in its own queue
+)
+def test_cancelling_queued_inferences_cancels_exactly_those(
+    device: str, config: dict, reference: Reference
+) -> None:
     gate = Gate()
     core = make_core(SimulatedDevice("SIMC", fail_when=gate))
-    compiled = core.compile_model(MLP, "SIMC", {"NUM_STREAMS": 1})
+    compiled = core.compile_model(MLP, device, config)
     inputs = unique_inputs(12, seed=12)
     blocker = compiled.create_infer_request()
     requests = [compiled.create_infer_request() for _ in range(8)]
