@@ -2,7 +2,9 @@
 
 Inputs may be a dict keyed by name, index or port, a list or tuple in input order, or a single
 array for a single-input model.  Each value must be a numpy array, an ``ovlite.Tensor``, a
-numpy scalar or an object with ``__array__`` (a torch tensor, say).  Element types convert when
+numpy scalar or an object with ``__array__`` (a torch tensor, say).  An ``onnxruntime.OrtValue``
+(a *device tensor*, possibly in GPU memory) is checked for shape and element type and passed
+on as it is, never copied: devices that bind inputs in place (``GPU``) take it.  Element types convert when
 numpy calls the cast "same kind" (float64 -> float32, int64 -> int32, int -> float); anything
 else (float -> int, numbers -> bool, strings) is refused with :class:`InputTypeError`.
 """
@@ -35,6 +37,17 @@ def as_array(value: Any, port: Port) -> np.ndarray:
     )
 
 
+def is_device_tensor(value: Any) -> bool:
+    """Whether ``value`` is an ``onnxruntime.OrtValue`` (checked without importing onnxruntime)."""
+    kind = type(value)
+    return kind.__name__ == "OrtValue" and kind.__module__.startswith("onnxruntime")
+
+
+def _dims(value: Any) -> Sequence[int]:
+    shape = value.shape
+    return shape() if callable(shape) else shape  # an OrtValue's shape is a method
+
+
 class InputChecker:
     """Validates arrays for each input port; built once per compiled model."""
 
@@ -50,6 +63,8 @@ class InputChecker:
 
     def check(self, index: int, value: Any) -> np.ndarray:
         """Return the array for input ``index`` converted to its element type, or raise."""
+        if type(value) is not np.ndarray and is_device_tensor(value):
+            return self._check_device_tensor(index, value)
         array = value if type(value) is np.ndarray else as_array(value, self.ports[index])
         dtype = self._dtypes[index]
         if array.dtype is not dtype and dtype is not None and array.dtype != dtype:
@@ -63,6 +78,22 @@ class InputChecker:
                 f"input {port.any_name!r} expects shape {port.partial_shape}, got {list(array.shape)}"
             )
         return array
+
+    def _check_device_tensor(self, index: int, value: Any) -> Any:
+        port = self.ports[index]
+        wanted = port.element_type.onnx_type
+        got = value.element_type()
+        if isinstance(got, int) and wanted and got != wanted:
+            raise InputTypeError(
+                f"input {port.any_name!r} expects {port.element_type}, got a device tensor of "
+                f"{value.data_type()} (device tensors are not converted)"
+            )
+        shape = list(value.shape())
+        if not port.partial_shape.accepts(shape):
+            raise InputShapeError(
+                f"input {port.any_name!r} expects shape {port.partial_shape}, got {shape}"
+            )
+        return value
 
     def _convert(self, index: int, array: np.ndarray, dtype: np.dtype) -> np.ndarray:
         if not np.can_cast(array.dtype, dtype, casting="same_kind") or dtype == np.bool_:
@@ -121,7 +152,7 @@ class InputChecker:
         """:class:`InputShapeError` when inputs give one symbolic dimension (``batch`` in
         ``a[batch,4]`` and ``b[batch,4]``) different sizes; every array must be present."""
         for name, places in self.shared_dims.items():
-            sizes = {(i, axis): arrays[i].shape[axis] for i, axis in places}
+            sizes = {(i, axis): _dims(arrays[i])[axis] for i, axis in places}
             if len(set(sizes.values())) > 1:
                 given = ", ".join(
                     f"{self.ports[i].any_name!r} axis {axis} = {size}"

@@ -93,6 +93,14 @@ class Device:
         """Read-only facts about the device; the core adds the common ones."""
         return {}
 
+    def optimal_batch_size(
+        self, model: Model, device_id: str | None, config: Mapping[str, Any]
+    ) -> int | None:
+        """``OPTIMAL_BATCH_SIZE`` for ``model``: how many requests automatic batching should
+        join into one execution on this device (``device_id``, with ``config``).  The default,
+        ``None``, leaves it to the device's ``OPTIMAL_BATCH_SIZE`` property, if it has one."""
+        return None
+
     def check_config(self, config: Mapping[str, Any]) -> None:
         """Refuse keys this device does not take, naming them and what it does take."""
         unsupported = [key for key in config if key not in self.config_keys]

@@ -273,6 +273,15 @@ def parameter_bytes(model: onnx.ModelProto) -> int:
     )
 
 
+def activation_bytes(model: onnx.ModelProto, batch: int = 1) -> int:
+    """Bytes of every tensor one inference computes (inputs, intermediate values, outputs) at
+    ``batch``, counting 4 bytes an element.  An upper bound on the working memory: runtimes
+    reuse buffers, so the peak is lower.  Device plugins size batches with it."""
+    shapes = _shapes_with_batch(model, batch)
+    weights = {t.name for t in model.graph.initializer}
+    return 4 * sum(math.prod(dims) for name, dims in shapes.items() if name not in weights)
+
+
 BUILTIN = {"resnet18": resnet18, "tiny_mlp": tiny_mlp, "two_inputs": two_inputs}
 
 

@@ -227,7 +227,7 @@ class BatchDevice(Device):
         size = child.count
         origin = f"BATCH:{child.full_name}({size})" if size else ""
         if size is None:
-            size = reported_batch_size(core, child)
+            size = reported_batch_size(core, child, model, config)
             if size is None and child.is_composite:
                 raise CompileError(
                     f"{spec}: {child} reports no OPTIMAL_BATCH_SIZE and a composite device "
@@ -272,8 +272,15 @@ class BatchDevice(Device):
         return child
 
 
-def reported_batch_size(core: Any, spec: DeviceSpec) -> int | None:
-    """The ``OPTIMAL_BATCH_SIZE`` a device reports, or ``None`` when it reports none."""
+def reported_batch_size(
+    core: Any, spec: DeviceSpec, model: Model | None = None, config: dict[str, Any] | None = None
+) -> int | None:
+    """The ``OPTIMAL_BATCH_SIZE`` a device reports (for ``model`` when the device sizes
+    batches per model, see :meth:`Device.optimal_batch_size`), or ``None`` when it reports none."""
+    if model is not None and not spec.is_composite:
+        size = core._device(spec).optimal_batch_size(model, spec.id, config or {})
+        if size is not None:
+            return int(size)
     try:
         value = core.get_property(
             str(spec) if spec.is_composite else spec.full_name, OPTIMAL_BATCH_SIZE
@@ -310,7 +317,7 @@ def auto_batch(
     added to its ``OVLITE_CONFIGURATION_REASON``.  It compiles through ``device.compile_model``
     with the core's checked ``config``, so it never recurses into itself.
     """
-    size = reported_batch_size(core, spec)
+    size = reported_batch_size(core, spec, model, config)
     if size is None or size < 2:
         return None
     name = f"BATCH:{spec.full_name}({size})"

@@ -1,0 +1,175 @@
+"""``GPUDevice``: the ``GPU`` device family, one ``GPU.N`` per physical GPU."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import ovlite.properties as props
+from ovlite import Availability, CompiledModel, Device, Model
+from ovlite.errors import DeviceNotFoundError
+from ovlite.properties import any_value, define
+from ovlite.properties.hint import PerformanceMode
+
+from .backends import backend_for, install_hint
+from .enumeration import GPUInfo, enumerate_gpus, read_ep_devices, run_nvidia_smi
+from .hints import THROUGHPUT_STREAMS, batch_sizes, plan_streams
+from .install import inspect_install
+
+log = logging.getLogger("ovlite.gpu")
+
+#: OpenVINO's name for a GPU's memory, in bytes (absent when unknown).
+TOTAL_MEMORY = define("GPU_DEVICE_TOTAL_MEM_SIZE", any_value, read_only=True)
+BACKEND = define("OVLITE_GPU_BACKEND", any_value, read_only=True, doc="CUDA, MIGraphX, ...")
+PROVIDERS = define(
+    "OVLITE_GPU_PROVIDERS", any_value, read_only=True, doc="ONNX Runtime providers it uses."
+)
+DRIVER = define("OVLITE_GPU_DRIVER_VERSION", any_value, read_only=True)
+PCI_BUS_ID = define("OVLITE_GPU_PCI_BUS_ID", any_value, read_only=True)
+ENUMERATED_BY = define(
+    "OVLITE_GPU_ENUMERATED_BY",
+    any_value,
+    read_only=True,
+    doc="Where the GPU list came from: the onnxruntime device API, nvidia-smi, or a default.",
+)
+
+Discover = Callable[[], tuple[list[GPUInfo], str]]
+
+
+def discover_gpus() -> tuple[list[GPUInfo], str]:
+    """The GPUs of this machine and a note on the onnxruntime used; ``([], why)`` if none."""
+    os.environ.setdefault("CUDA_DEVICE_ORDER", "PCI_BUS_ID")  # CUDA numbers GPUs as we do
+    try:
+        import onnxruntime as ort
+
+        providers = ort.get_available_providers()
+        version = ort.__version__
+    except ImportError as exc:
+        return [], f"onnxruntime is not installed or cannot be imported ({exc}); {install_hint()}"
+    except Exception as exc:  # a clobbered install fails in many ways
+        return [], f"onnxruntime is broken ({type(exc).__name__}: {exc}); {install_hint()}"
+    install = inspect_install(version, providers)
+    if install.errors:
+        return [], "; ".join(install.errors)
+    backend = backend_for(providers)
+    if backend is None:
+        return [], (
+            f"no GPU execution provider in the installed onnxruntime {version} (it offers "
+            f"{', '.join(providers)}); {install_hint()}"
+        )
+    records = read_ep_devices(ort)
+    smi = run_nvidia_smi() if backend.name == "CUDA" else []
+    gpus = enumerate_gpus(records, providers, os.environ.get("CUDA_VISIBLE_DEVICES"), smi)
+    if not gpus:
+        return [], (
+            f"onnxruntime {version} offers {backend.provider} but no GPU is visible "
+            f"(CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES')!r})"
+        )
+    notes = [f"onnxruntime {version}, {backend.provider}", *install.notes]
+    return gpus, "; ".join(notes)
+
+
+class GPUDevice(Device):
+    """Every GPU ONNX Runtime can drive here, through the first GPU provider the installed
+    onnxruntime flavour offers (CUDA with TensorRT, MIGraphX, DirectML, CoreML).
+
+    ``discover`` replaces hardware discovery (tests pass recorded GPU lists, or GPUs on
+    the CPU stand-in backend); by default the machine is probed once, when first asked.
+    """
+
+    name = "GPU"
+    priority = 100
+    config_keys = frozenset(
+        {
+            props.hint.performance_mode.name,
+            props.hint.num_requests.name,
+            props.streams.num.name,
+        }
+    )
+
+    def __init__(self, discover: Discover | None = None) -> None:
+        self._discover = discover or discover_gpus
+        self._found: tuple[list[GPUInfo], str] | None = None
+
+    def _gpus(self) -> list[GPUInfo]:
+        if self._found is None:
+            self._found = self._discover()
+            gpus = self._found[0]
+            log.debug("GPU: found %s", [f"GPU.{g.index} {g.name} ({g.source})" for g in gpus])
+        return self._found[0]
+
+    def availability(self) -> Availability:
+        """Available when the installed onnxruntime offers a GPU provider and a GPU is seen."""
+        gpus = self._gpus()
+        note = self._found[1] if self._found else ""
+        return Availability(bool(gpus), note)
+
+    def gpu(self, device_id: str | None) -> GPUInfo:
+        """The GPU ``device_id`` names (``None``: the first)."""
+        gpus = self._gpus()
+        if not gpus:
+            raise DeviceNotFoundError("GPU", [])
+        if device_id is None:
+            return gpus[0]
+        for gpu in gpus:
+            if gpu.index == device_id:
+                return gpu
+        raise DeviceNotFoundError(f"GPU.{device_id}", [f"GPU.{g.index}" for g in gpus])
+
+    def device_ids(self) -> list[str]:
+        return [gpu.index for gpu in self._gpus()]
+
+    def full_device_name(self, device_id: str | None = None) -> str:
+        gpus = self._gpus()
+        if not gpus:
+            return "GPU (none available)"
+        gpu = self.gpu(device_id)
+        return f"{gpu.name} ({gpu.backend.name})"
+
+    def device_properties(self, device_id: str | None = None) -> dict[str, Any]:
+        gpu = self.gpu(device_id)
+        discrete = gpu.metadata.get("Discrete")
+        facts: dict[str, Any] = {
+            props.device.type.name: {"1": "discrete", "0": "integrated"}.get(discrete or "", ""),
+            props.device.architecture.name: f"{gpu.vendor or gpu.backend.name} {gpu.backend.name}",
+            props.device.capabilities.name: [props.device.Capability.FP32],
+            props.range_for_streams.name: (1, 2 * THROUGHPUT_STREAMS),
+            BACKEND.name: gpu.backend.name,
+            PROVIDERS.name: [p for p in (gpu.backend.accelerator, gpu.backend.provider) if p],
+            DRIVER.name: gpu.driver,
+            PCI_BUS_ID.name: gpu.pci_bus_id,
+            ENUMERATED_BY.name: gpu.source,
+            # defaults of the settings
+            props.hint.performance_mode.name: PerformanceMode.LATENCY,
+            props.hint.num_requests.name: 0,
+            props.streams.num.name: 1,
+        }
+        if gpu.memory_bytes is not None:
+            facts[TOTAL_MEMORY.name] = gpu.memory_bytes
+        return facts
+
+    def onnxruntime_provider(
+        self, device_id: str | None, config: Mapping[str, Any]
+    ) -> tuple[str, dict[str, str]] | None:
+        """``("CUDAExecutionProvider", {"device_id": "1"})`` for ``GPU.1`` on CUDA, etc."""
+        gpu = self.gpu(device_id)
+        return gpu.backend.provider, gpu.backend.provider_options(gpu.ordinal)
+
+    def optimal_batch_size(
+        self, model: Model, device_id: str | None, config: Mapping[str, Any]
+    ) -> int | None:
+        """``OPTIMAL_BATCH_SIZE`` for ``model`` on this GPU (see :mod:`ovlite_gpu.hints`)."""
+        gpu = self.gpu(device_id)
+        return batch_sizes(model.proto, gpu.memory_bytes, plan_streams(config).streams).optimal
+
+    def compile_model(
+        self, model: Model, spec: Any, config: dict[str, Any], core: Any
+    ) -> CompiledModel:
+        from .compiled import GPUCompiledModel
+
+        return GPUCompiledModel(model, spec.full_name, config, self.gpu(spec.id))
+
+
+__all__ = ["GPUDevice", "discover_gpus"]

@@ -1,0 +1,111 @@
+"""ONNX Runtime sessions on a GPU provider, refusing ONNX Runtime's silent CPU fallback.
+
+ONNX Runtime quietly runs a model on its CPU provider when the requested provider is
+missing from the installed flavour or fails to initialise (a missing CUDA or cuDNN
+library), and also hands single nodes the GPU provider lacks to the CPU.  Each session here
+is created with ``session.disable_cpu_ep_fallback=1`` (ONNX Runtime then refuses to create a
+session that would put any node on the CPU), and its providers are checked afterwards; both
+failures become :class:`~ovlite.errors.CompileError` saying what happened and what to do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ovlite.errors import CompileError
+
+from .backends import Backend, install_hint
+
+#: ONNX Runtime's session option that forbids placing nodes on the CPU provider.
+DISABLE_CPU_FALLBACK = "session.disable_cpu_ep_fallback"
+
+
+def session_providers(
+    backend: Backend, ordinal: int | None, available: list[str]
+) -> list[tuple[str, dict[str, str]]]:
+    """The provider list for a session: the backend's accelerator (TensorRT) first when the
+    installed onnxruntime offers it, then the backend's provider, both on device ``ordinal``."""
+    options = backend.provider_options(ordinal)
+    providers = []
+    if backend.accelerator and backend.accelerator in available:
+        providers.append((backend.accelerator, dict(options)))
+    providers.append((backend.provider, dict(options)))
+    return providers
+
+
+def session_options(backend: Backend) -> Any:
+    """Session options for one stream: one CPU thread (the GPU does the work), no spinning,
+    and no CPU fallback unless the backend *is* the CPU stand-in."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    if backend.provider != "CPUExecutionProvider":
+        options.add_session_config_entry(DISABLE_CPU_FALLBACK, "1")
+    return options
+
+
+def create_gpu_session(
+    source: str | bytes, backend: Backend, ordinal: int | None, what: str
+) -> tuple[Any, list[str]]:
+    """A session on ``backend`` (device ``ordinal``); returns it and the providers it runs on.
+
+    Raises :class:`CompileError` when ONNX Runtime cannot create it or creates it elsewhere;
+    ``what`` ("GPU.0 could not compile model 'm'") starts the message.
+    """
+    import onnxruntime as ort
+
+    available = ort.get_available_providers()
+    providers = session_providers(backend, ordinal, available)
+    try:
+        session = ort.InferenceSession(
+            source,
+            session_options(backend),
+            providers=[name for name, _ in providers],
+            provider_options=[options for _, options in providers],
+        )
+    except Exception as exc:
+        raise CompileError(explain_failure(what, backend, str(exc), available)) from exc
+    created = session.get_providers()
+    if backend.provider not in created:
+        raise CompileError(
+            f"{what}: ONNX Runtime {ort.__version__} created the session on {created}, not on "
+            f"{backend.provider}: it fell back instead of running on the GPU. "
+            + _missing_provider_note(backend, available)
+        )
+    return session, created
+
+
+def explain_failure(what: str, backend: Backend, message: str, available: list[str]) -> str:
+    """The error for a session ONNX Runtime refused, with the likely cause and the fix."""
+    import onnxruntime as ort
+
+    text = f"{what}: ONNX Runtime {ort.__version__} says: {message}"
+    if "fallback to CPU EP has been explicitly disabled" in message:
+        if backend.provider not in available:
+            return f"{text}. {_missing_provider_note(backend, available)}"
+        return (
+            f"{text}. {backend.provider} could not take every node (it failed to initialise, "
+            f"or some operators have no {backend.name} kernel), and ovlite does not let "
+            f"ONNX Runtime run them on the CPU behind your back; check the {backend.name} "
+            f"libraries (CUDA/cuDNN versions matching onnxruntime), or split the model "
+            f"explicitly with HETERO:GPU,CPU"
+        )
+    return text
+
+
+def _missing_provider_note(backend: Backend, available: list[str]) -> str:
+    if backend.provider in available:
+        return (
+            f"{backend.provider} is in this onnxruntime but failed to initialise; ONNX "
+            f"Runtime's log above says why (usually a missing or mismatched driver library)"
+        )
+    return (
+        f"The installed onnxruntime has no {backend.provider} (it offers "
+        f"{', '.join(available)}); {install_hint()}"
+    )
+
+
+__all__ = ["DISABLE_CPU_FALLBACK", "create_gpu_session", "session_providers"]
