@@ -108,16 +108,23 @@ def enumerate_gpus(
                 source="default device",
             )
         ]
-    own = _sorted_unique(own)
+    extra = {_bus(r): _meta(r) for r in fallback_records if _bus(r)}
+    own = [_with_metadata(r, extra.get(_bus(r), {})) for r in _sorted_unique(own)]
     explicit = all("device_id" in (r.get("ep_options") or {}) for r in own)
     if backend is CUDA and not explicit:
         own = filter_visible(own, visible_devices)
-    extra = {_bus(r): r for r in fallback_records if _bus(r)}
     gpus = []
     for position, record in enumerate(own):
         ordinal = int(record["ep_options"]["device_id"]) if explicit else position
-        gpus.append(_info(str(position), backend, ordinal, record, extra.get(_bus(record)), source))
+        gpus.append(_info(str(position), backend, ordinal, record, source))
     return gpus
+
+
+def _with_metadata(record: Record, extra: Mapping[str, str]) -> Record:
+    """``record`` with ``extra`` added under its hardware metadata (its own keys win)."""
+    device = dict(record.get("device") or {})
+    device["metadata"] = {**extra, **(device.get("metadata") or {})}
+    return {**record, "device": device}
 
 
 def filter_visible(records: list[Record], visible_devices: str | None) -> list[Record]:
@@ -186,11 +193,10 @@ def _info(
     backend: Backend,
     ordinal: int,
     record: Record,
-    extra: Record | None,
     source: str,
 ) -> GPUInfo:
     device = record.get("device") or {}
-    meta = {**_meta(extra or {}), **_meta(record)}
+    meta = _meta(record)
     vendor_id = int(device.get("vendor_id") or 0)
     vendor = str(device.get("vendor") or VENDORS.get(vendor_id, ""))
     pci_device_id = int(device.get("device_id") or 0)
