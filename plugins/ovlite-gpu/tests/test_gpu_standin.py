@@ -1,0 +1,84 @@
+"""The GPU plugin's own sessions, streams and IO binding, run for real with ONNX Runtime's
+CPU provider standing in for the GPU provider (this machine has no GPU)."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+import ovlite as ov
+from ovlite import models
+from ovlite.errors import InputShapeError, InputTypeError
+from ovlite.testing import StandInPlugin
+from ovlite.testing.conformance import PluginConformance
+from ovlite.testing.data import random_inputs
+from ovlite_gpu import GPUDevice
+from ovlite_gpu.backends import CPU_STANDIN
+from ovlite_gpu.enumeration import GPUInfo
+
+
+def _standin_core() -> ov.Core:
+    gpus = [GPUInfo(str(i), CPU_STANDIN, None, f"CPU stand-in GPU {i}") for i in range(2)]
+    core = ov.Core()
+    core.register_plugin(StandInPlugin(GPUDevice(lambda: (gpus, "stand-in"))), name="gpu-standin")
+    return core
+
+
+class TestGPUOnCPUStandIn(PluginConformance):
+    device = "GPU"
+    supports_cancellation = True  # jobs wait in the streams executor's queue
+    supports_throughput_streams = True  # THROUGHPUT: two sessions side by side
+    supports_dynamic_shapes = True
+    config = {"ALLOW_AUTO_BATCHING": False}
+
+    @pytest.fixture
+    def core(self) -> ov.Core:
+        return _standin_core()
+
+
+@pytest.fixture
+def compiled():
+    return _standin_core().compile_model(models.two_inputs(), "GPU.1")
+
+
+def _inputs(compiled, seed=0):
+    """Batch-2 inputs for two_inputs (a float32 and an int64 input), in input order."""
+    return list(random_inputs(compiled.inputs, seed).values())
+
+
+def test_device_tensors_stay_on_the_device_and_match_host_results(compiled):
+    arrays = _inputs(compiled)
+    expected = compiled(arrays)
+    on_device = [ort.OrtValue.ortvalue_from_numpy(a) for a in arrays]
+    results = compiled(on_device)
+    for port in compiled.outputs:
+        assert type(results[port]).__name__ == "OrtValue"  # not copied back to numpy
+        np.testing.assert_allclose(results[port].numpy(), expected[port], rtol=1e-6)
+
+
+def test_device_and_host_inputs_mix_in_one_request(compiled):
+    arrays = _inputs(compiled, seed=1)
+    expected = compiled(arrays)
+    mixed = [ort.OrtValue.ortvalue_from_numpy(arrays[0]), *arrays[1:]]
+    request = compiled.create_infer_request()
+    request.start_async(mixed, share_inputs=True)  # device tensors are never copied
+    request.wait()
+    got = request.results[compiled.outputs[0]]
+    np.testing.assert_allclose(got.numpy(), expected[compiled.outputs[0]], rtol=1e-6)
+
+
+def test_a_device_tensor_of_the_wrong_type_or_shape_is_refused_by_name(compiled):
+    arrays = _inputs(compiled)
+    name = compiled.inputs[0].any_name
+    wrong_type = ort.OrtValue.ortvalue_from_numpy(arrays[0].astype(np.int32))
+    with pytest.raises(InputTypeError, match=repr(name)):
+        compiled([wrong_type, *arrays[1:]])
+    wrong_shape = ort.OrtValue.ortvalue_from_numpy(np.zeros((2, 5), arrays[0].dtype))
+    with pytest.raises(InputShapeError, match=repr(name)):
+        compiled([wrong_shape, *arrays[1:]])
+
+
+def test_onnxruntime_provider_names_the_stand_in():
+    device = _standin_core().devices()["GPU"]
+    assert device.onnxruntime_provider("0", {}) == ("CPUExecutionProvider", {})
