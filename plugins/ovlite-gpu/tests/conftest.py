@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-import ovlite as ov
-from ovlite.testing import StandInPlugin
 from ovlite_gpu import GPUDevice
 from ovlite_gpu.backends import CPU_STANDIN
 from ovlite_gpu.enumeration import GPUInfo, enumerate_gpus, parse_nvidia_smi
+
+import ovlite as ov
+from ovlite.testing import StandInPlugin
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import onnxruntime as ort
 import pytest
+from ovlite_gpu.device import discover_gpus
 
 import ovlite as ov
 from ovlite import models
-from ovlite_gpu.device import discover_gpus
 
 
 def _cuda_gpus():
@@ -44,7 +44,9 @@ def test_outputs_equal_cpu_within_tolerance(core):
 
 
 def test_the_session_runs_on_cuda_not_cpu(core):
-    compiled = core.compile_model(models.tiny_mlp(batch=None), "GPU", {"ALLOW_AUTO_BATCHING": False})
+    compiled = core.compile_model(
+        models.tiny_mlp(batch=None), "GPU", {"ALLOW_AUTO_BATCHING": False}
+    )
     assert "CUDAExecutionProvider" in compiled.providers
 
 

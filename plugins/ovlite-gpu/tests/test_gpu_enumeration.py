@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import onnxruntime as ort
 import pytest
-
 from ovlite_gpu.backends import CUDA, MIGRAPHX
 from ovlite_gpu.enumeration import (
     enumerate_gpus,

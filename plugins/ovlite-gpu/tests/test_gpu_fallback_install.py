@@ -7,15 +7,15 @@ import importlib.metadata
 
 import onnxruntime as ort
 import pytest
-
-import ovlite as ov
-from ovlite import models
-from ovlite.errors import CompileError, DeviceUnavailableError
 from ovlite_gpu.backends import CUDA
 from ovlite_gpu.device import discover_gpus
 from ovlite_gpu.enumeration import GPUInfo
 from ovlite_gpu.install import diagnose, installed_flavours
 from ovlite_gpu.sessions import create_gpu_session
+
+import ovlite as ov
+from ovlite import models
+from ovlite.errors import CompileError, DeviceUnavailableError
 
 no_cuda = pytest.mark.skipif(
     "CUDAExecutionProvider" in ort.get_available_providers(),
@@ -49,8 +49,9 @@ def test_compiling_on_a_cuda_gpu_this_machine_lacks_fails_instead_of_running_on_
     # a GPU record standing for hardware this machine lacks; the sessions are real
     fake = GPUInfo("0", CUDA, 0, "stands for an NVIDIA GPU this machine lacks")
     core = ov.Core()
-    from ovlite.testing import StandInPlugin
     from ovlite_gpu import GPUDevice
+
+    from ovlite.testing import StandInPlugin
 
     core.register_plugin(StandInPlugin(GPUDevice(lambda: ([fake], "fake"))), name="gpu-fake")
     with pytest.warns(UserWarning), pytest.raises(CompileError, match="CUDAExecutionProvider"):
@@ -74,7 +75,9 @@ CPU_PROVIDERS = ["CPUExecutionProvider"]
 
 
 def test_a_cpu_flavour_installed_over_the_gpu_one_is_reported_as_clobbered():
-    found = diagnose({"onnxruntime-gpu": "1.23.2", "onnxruntime": "1.23.2"}, "1.23.2", CPU_PROVIDERS)
+    found = diagnose(
+        {"onnxruntime-gpu": "1.23.2", "onnxruntime": "1.23.2"}, "1.23.2", CPU_PROVIDERS
+    )
     (error,) = found.errors
     assert "onnxruntime-gpu 1.23.2 is installed" in error and "overwrote" in error
     assert "pip uninstall -y onnxruntime onnxruntime-gpu" in error
@@ -87,7 +90,9 @@ def test_mixed_versions_are_reported_as_mismatched():
 
 
 def test_two_flavours_with_the_gpu_one_on_top_work_with_a_note():
-    found = diagnose({"onnxruntime": "1.23.2", "onnxruntime_gpu": "1.23.2"}, "1.23.2", CUDA_PROVIDERS)
+    found = diagnose(
+        {"onnxruntime": "1.23.2", "onnxruntime_gpu": "1.23.2"}, "1.23.2", CUDA_PROVIDERS
+    )
     assert found.errors == []
     assert "uninstalling either breaks the other" in found.notes[0]
 
@@ -107,7 +112,9 @@ def test_the_default_install_never_pulls_an_onnxruntime_flavour():
     requirements = importlib.metadata.requires("ovlite-gpu") or []
     unconditional = [r for r in requirements if "extra ==" not in r]
     assert not any(r.lower().startswith("onnxruntime") for r in unconditional)
-    extras = {r.split("extra ==")[1].strip().strip("'\""): r for r in requirements if "extra ==" in r}
+    extras = {
+        r.split("extra ==")[1].strip().strip("'\""): r for r in requirements if "extra ==" in r
+    }
     assert extras["cuda"].startswith("onnxruntime-gpu")
     assert extras["migraphx"].startswith("onnxruntime-migraphx")
     assert extras["directml"].startswith("onnxruntime-directml")

@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 import onnx
 import pytest
+from ovlite_gpu.hints import MAX_BATCH, OPTIMAL_CAP, batch_sizes, plan_streams
 
 import ovlite as ov
 from ovlite import models
 from ovlite.meta.batch import BatchCompiledModel
 from ovlite.properties.hint import PerformanceMode
 from ovlite.properties.streams import Num
-from ovlite_gpu.hints import MAX_BATCH, OPTIMAL_CAP, batch_sizes, plan_streams
 
 HINT, STREAMS, NUM_REQUESTS = "PERFORMANCE_HINT", "NUM_STREAMS", "PERFORMANCE_HINT_NUM_REQUESTS"
 
@@ -41,7 +41,9 @@ def test_resnet18_batch_sizes_on_an_8_gib_gpu():
     # 3.6 GFLOP a sample: 8 samples reach the 16 GFLOP target
     assert sizes.optimal == 8
     per_sample = models.activation_bytes(models.resnet18())
-    expected_max = int((0.8 * (8 << 30) - 2 * models.parameter_bytes(models.resnet18())) // (2 * per_sample))
+    expected_max = int(
+        (0.8 * (8 << 30) - 2 * models.parameter_bytes(models.resnet18())) // (2 * per_sample)
+    )
     assert sizes.maximum == expected_max
     assert "8.0 GiB" in sizes.reason
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 import numpy as np
 import onnxruntime as ort
 import pytest
+from ovlite_gpu import GPUDevice
+from ovlite_gpu.backends import CPU_STANDIN
+from ovlite_gpu.enumeration import GPUInfo
 
 import ovlite as ov
 from ovlite import models
@@ -13,9 +16,6 @@ from ovlite.errors import InputShapeError, InputTypeError
 from ovlite.testing import StandInPlugin
 from ovlite.testing.conformance import PluginConformance
 from ovlite.testing.data import random_inputs
-from ovlite_gpu import GPUDevice
-from ovlite_gpu.backends import CPU_STANDIN
-from ovlite_gpu.enumeration import GPUInfo
 
 
 def _standin_core() -> ov.Core:
