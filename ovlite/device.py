@@ -93,7 +93,7 @@ class Device:
         """Read-only facts about the device; the core adds the common ones."""
         return {}
 
-    def optimal_batch_size(
+    def model_batch_size(
         self, model: Model, device_id: str | None, config: Mapping[str, Any]
     ) -> int | None:
         """``OPTIMAL_BATCH_SIZE`` for ``model``: how many requests automatic batching should

@@ -540,6 +540,26 @@ def test_throughput_on_a_device_reporting_optimal_batch_size_is_batched() -> Non
     compiled.close()
 
 
+class PerModelBatchingDevice(BatchingSimulatedDevice):
+    """Reports OPTIMAL_BATCH_SIZE 4 as a property, but 2 for every model it is asked about."""
+
+    def model_batch_size(self, model, device_id, config):  # noqa: ANN001, ANN201
+        self.asked = (model.friendly_name, config.get(props.hint.performance_mode.name))
+        return 2
+
+
+def test_a_per_model_batch_size_wins_over_the_device_property() -> None:
+    device = PerModelBatchingDevice("SIMB", optimal_batch_size=4)
+    core = make_core(device)
+    compiled = core.compile_model(MLP, "SIMB", {props.hint.performance_mode: "THROUGHPUT"})
+    assert compiled.device_name == "BATCH:SIMB(2)"
+    assert device.asked[0] == MLP.friendly_name
+    compiled.close()
+    bare = compile_batch(core, MLP, "BATCH:SIMB")
+    assert bare.get_property(props.optimal_batch_size) == 2
+    bare.close()
+
+
 def test_the_timeout_reaches_automatic_batching() -> None:
     core = make_core(BatchingSimulatedDevice("SIMB", optimal_batch_size=4))
     config = {props.hint.performance_mode: "THROUGHPUT", props.auto_batch_timeout: 20}

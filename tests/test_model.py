@@ -114,3 +114,20 @@ def test_tensor_interface() -> None:
     assert empty.data.shape == (2, 2)
     with pytest.raises(ov.InputTypeError, match="numpy array"):
         ov.Tensor("text")
+
+
+def test_device_tensors_are_checked_but_passed_on_uncopied() -> None:
+    ort = pytest.importorskip("onnxruntime")
+    from ovlite.binding import InputChecker
+
+    model = ov.Core().read_model(models.two_inputs())
+    checker = InputChecker(model.inputs)
+    a = ort.OrtValue.ortvalue_from_numpy(np.zeros((3, 4), np.float32))
+    b = np.zeros((3, 4), np.int64)
+    checked = checker.check_all({"a": a, "b": b})
+    assert checked[0] is a  # not converted to numpy, not copied
+    with pytest.raises(ov.errors.InputShapeError, match="'b'"):
+        checker.check_all({"a": a, "b": np.zeros((2, 4), np.int64)})  # batch shared with a
+    wrong = ort.OrtValue.ortvalue_from_numpy(np.zeros((3, 4), np.float64))
+    with pytest.raises(ov.errors.InputTypeError, match="'a'.*device tensor"):
+        checker.check_all({"a": wrong, "b": b})

@@ -276,9 +276,9 @@ def reported_batch_size(
     core: Any, spec: DeviceSpec, model: Model | None = None, config: dict[str, Any] | None = None
 ) -> int | None:
     """The ``OPTIMAL_BATCH_SIZE`` a device reports (for ``model`` when the device sizes
-    batches per model, see :meth:`Device.optimal_batch_size`), or ``None`` when it reports none."""
+    batches per model, see :meth:`Device.model_batch_size`), or ``None`` when it reports none."""
     if model is not None and not spec.is_composite:
-        size = core._device(spec).optimal_batch_size(model, spec.id, config or {})
+        size = core._device(spec).model_batch_size(model, spec.id, config or {})
         if size is not None:
             return int(size)
     try:

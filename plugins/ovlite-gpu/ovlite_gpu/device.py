@@ -157,7 +157,7 @@ class GPUDevice(Device):
         gpu = self.gpu(device_id)
         return gpu.backend.provider, gpu.backend.provider_options(gpu.ordinal)
 
-    def optimal_batch_size(
+    def model_batch_size(
         self, model: Model, device_id: str | None, config: Mapping[str, Any]
     ) -> int | None:
         """``OPTIMAL_BATCH_SIZE`` for ``model`` on this GPU (see :mod:`ovlite_gpu.hints`)."""
