@@ -27,6 +27,7 @@ from ovlite.binding import is_device_tensor
 
 from .enumeration import GPUInfo
 from .hints import BatchSizes, GPUPlan, batch_sizes, plan_streams
+from .keys import TENSORRT
 from .sessions import create_gpu_session
 
 log = logging.getLogger("ovlite.gpu")
@@ -42,16 +43,22 @@ class GPUCompiledModel(CompiledModel):
         sizes = batch_sizes(model.proto, gpu.memory_bytes, plan.streams)
         what = f"{device_name} could not compile model {model.friendly_name!r}"
         source = model.to_bytes()
-        sessions, providers = [], []
+        accelerate = bool(config.get(TENSORRT.name, True))
+        sessions, providers, note = [], [], ""
         for _ in range(plan.streams):
-            session, providers = create_gpu_session(source, gpu.backend, gpu.ordinal, what)
+            session, providers, note = create_gpu_session(
+                source, gpu.backend, gpu.ordinal, what, accelerate
+            )
             sessions.append(session)
+            accelerate = accelerate and not note  # the other streams like the first
         #: The providers the sessions run on, as ONNX Runtime reports them.
         self.providers: list[str] = providers
         self.gpu = gpu
         self._plan = plan
         self._sessions = sessions
         reason = f"{plan.reason}; {gpu.backend.name} on {', '.join(providers)}"
+        if note:
+            reason += f" ({note})"
         log.debug("GPU: compiled %r on %s: %s", model.friendly_name, device_name, reason)
 
         run = _runner(
@@ -66,7 +73,10 @@ class GPUCompiledModel(CompiledModel):
         weakref.finalize(self, self._executor.close, False)
         self.submit = self._executor.submit  # type: ignore[method-assign]
         self.run = self._executor.call  # type: ignore[method-assign]
-        super().__init__(model, device_name, _properties(config, plan, sizes, reason, device_name))
+        accelerated = bool(gpu.backend.accelerator) and gpu.backend.accelerator in providers
+        super().__init__(
+            model, device_name, _properties(plan, sizes, reason, device_name, accelerated)
+        )
 
     def submit(self, job: Any) -> None:
         """Queue ``job`` for the first free stream."""
@@ -94,7 +104,7 @@ class GPUCompiledModel(CompiledModel):
 
 
 def _properties(
-    config: dict[str, Any], plan: GPUPlan, sizes: BatchSizes, reason: str, device_name: str
+    plan: GPUPlan, sizes: BatchSizes, reason: str, device_name: str, accelerated: bool
 ) -> dict[str, Any]:
     return {
         props.hint.performance_mode.name: plan.hint,
@@ -105,6 +115,7 @@ def _properties(
         props.max_batch_size.name: sizes.maximum,
         props.configuration_reason.name: f"{reason}; {sizes.reason}",
         props.execution_devices.name: [device_name],
+        TENSORRT.name: accelerated,
     }
 
 

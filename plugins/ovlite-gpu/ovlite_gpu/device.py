@@ -10,30 +10,15 @@ from typing import Any
 import ovlite.properties as props
 from ovlite import Availability, CompiledModel, Device, Model
 from ovlite.errors import DeviceNotFoundError
-from ovlite.properties import any_value, define
 from ovlite.properties.hint import PerformanceMode
 
 from .backends import backend_for, install_hint
 from .enumeration import GPUInfo, enumerate_gpus, read_ep_devices, run_nvidia_smi
 from .hints import THROUGHPUT_STREAMS, batch_sizes, plan_streams
 from .install import inspect_install
+from .keys import BACKEND, DRIVER, ENUMERATED_BY, PCI_BUS_ID, PROVIDERS, TENSORRT, TOTAL_MEMORY
 
 log = logging.getLogger("ovlite.gpu")
-
-#: OpenVINO's name for a GPU's memory, in bytes (absent when unknown).
-TOTAL_MEMORY = define("GPU_DEVICE_TOTAL_MEM_SIZE", any_value, read_only=True)
-BACKEND = define("OVLITE_GPU_BACKEND", any_value, read_only=True, doc="CUDA, MIGraphX, ...")
-PROVIDERS = define(
-    "OVLITE_GPU_PROVIDERS", any_value, read_only=True, doc="ONNX Runtime providers it uses."
-)
-DRIVER = define("OVLITE_GPU_DRIVER_VERSION", any_value, read_only=True)
-PCI_BUS_ID = define("OVLITE_GPU_PCI_BUS_ID", any_value, read_only=True)
-ENUMERATED_BY = define(
-    "OVLITE_GPU_ENUMERATED_BY",
-    any_value,
-    read_only=True,
-    doc="Where the GPU list came from: the onnxruntime device API, nvidia-smi, or a default.",
-)
 
 Discover = Callable[[], tuple[list[GPUInfo], str]]
 
@@ -86,6 +71,7 @@ class GPUDevice(Device):
             props.hint.performance_mode.name,
             props.hint.num_requests.name,
             props.streams.num.name,
+            TENSORRT.name,
         }
     )
 
@@ -145,6 +131,7 @@ class GPUDevice(Device):
             props.hint.performance_mode.name: PerformanceMode.LATENCY,
             props.hint.num_requests.name: 0,
             props.streams.num.name: 1,
+            TENSORRT.name: True,
         }
         if gpu.memory_bytes is not None:
             facts[TOTAL_MEMORY.name] = gpu.memory_bytes

@@ -21,13 +21,14 @@ DISABLE_CPU_FALLBACK = "session.disable_cpu_ep_fallback"
 
 
 def session_providers(
-    backend: Backend, ordinal: int | None, available: list[str]
+    backend: Backend, ordinal: int | None, available: list[str], accelerate: bool = True
 ) -> list[tuple[str, dict[str, str]]]:
-    """The provider list for a session: the backend's accelerator (TensorRT) first when the
-    installed onnxruntime offers it, then the backend's provider, both on device ``ordinal``."""
+    """The provider list for a session: the backend's accelerator (TensorRT) first when
+    ``accelerate`` and the installed onnxruntime offers it, then the backend's provider, both
+    on device ``ordinal``.  The CPU provider is never listed."""
     options = backend.provider_options(ordinal)
     providers = []
-    if backend.accelerator and backend.accelerator in available:
+    if accelerate and backend.accelerator and backend.accelerator in available:
         providers.append((backend.accelerator, dict(options)))
     providers.append((backend.provider, dict(options)))
     return providers
@@ -48,26 +49,34 @@ def session_options(backend: Backend) -> Any:
 
 
 def create_gpu_session(
-    source: str | bytes, backend: Backend, ordinal: int | None, what: str
-) -> tuple[Any, list[str]]:
-    """A session on ``backend`` (device ``ordinal``); returns it and the providers it runs on.
+    source: str | bytes, backend: Backend, ordinal: int | None, what: str, accelerate: bool = True
+) -> tuple[Any, list[str], str]:
+    """A session on ``backend`` (device ``ordinal``); returns it, the providers it runs on, and
+    a note ("" or why the accelerator was left out).
 
-    Raises :class:`CompileError` when ONNX Runtime cannot create it or creates it elsewhere;
-    ``what`` ("GPU.0 could not compile model 'm'") starts the message.
+    The wrapper's own fallback (``enable_fallback``: retry on other providers, dropping the
+    provider options, and, at run time, switch to the CPU after a provider error) is turned
+    off; when the accelerator (TensorRT) fails to initialise, the session is created again on
+    the backend's provider alone, on the same device, and the note says so.  Raises
+    :class:`CompileError` when ONNX Runtime cannot create it or creates it elsewhere; ``what``
+    ("GPU.0 could not compile model 'm'") starts the message.
     """
     import onnxruntime as ort
 
     available = ort.get_available_providers()
-    providers = session_providers(backend, ordinal, available)
+    providers = session_providers(backend, ordinal, available, accelerate)
+    note = ""
     try:
-        session = ort.InferenceSession(
-            source,
-            session_options(backend),
-            providers=[name for name, _ in providers],
-            provider_options=[options for _, options in providers],
-        )
+        session = _session(ort, source, backend, providers)
     except Exception as exc:
-        raise CompileError(explain_failure(what, backend, str(exc), available)) from exc
+        if len(providers) == 1:
+            raise CompileError(explain_failure(what, backend, str(exc), available)) from exc
+        note = f"{providers[0][0]} left out: {str(exc).strip().splitlines()[0][:200]}"
+        providers = providers[1:]
+        try:
+            session = _session(ort, source, backend, providers)
+        except Exception as again:
+            raise CompileError(explain_failure(what, backend, str(again), available)) from again
     created = session.get_providers()
     if backend.provider not in created:
         raise CompileError(
@@ -75,7 +84,17 @@ def create_gpu_session(
             f"{backend.provider}: it fell back instead of running on the GPU. "
             + _missing_provider_note(backend, available)
         )
-    return session, created
+    return session, created, note
+
+
+def _session(ort: Any, source: str | bytes, backend: Backend, providers: list) -> Any:
+    return ort.InferenceSession(
+        source,
+        session_options(backend),
+        providers=[name for name, _ in providers],
+        provider_options=[options for _, options in providers],
+        enable_fallback=0,
+    )
 
 
 def explain_failure(what: str, backend: Backend, message: str, available: list[str]) -> str:

@@ -11,7 +11,7 @@ from ovlite_gpu.backends import CUDA
 from ovlite_gpu.device import discover_gpus
 from ovlite_gpu.enumeration import GPUInfo
 from ovlite_gpu.install import diagnose, installed_flavours
-from ovlite_gpu.sessions import create_gpu_session
+from ovlite_gpu.sessions import create_gpu_session, session_providers
 
 import ovlite as ov
 from ovlite import models
@@ -120,3 +120,29 @@ def test_the_default_install_never_pulls_an_onnxruntime_flavour():
     assert extras["directml"].startswith("onnxruntime-directml")
     provided = importlib.metadata.metadata("ovlite-gpu").get_all("Provides-Extra")
     assert {"cuda", "migraphx", "directml", "coreml"} <= set(provided)
+
+
+CUDA_BOX = ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"]
+
+
+def test_tensorrt_goes_before_cuda_on_the_same_device_and_the_cpu_is_never_listed():
+    assert session_providers(CUDA, 1, CUDA_BOX) == [
+        ("TensorrtExecutionProvider", {"device_id": "1"}),
+        ("CUDAExecutionProvider", {"device_id": "1"}),
+    ]
+    assert session_providers(CUDA, 1, CUDA_BOX, accelerate=False) == [
+        ("CUDAExecutionProvider", {"device_id": "1"})
+    ]
+    assert session_providers(CUDA, 0, ["CUDAExecutionProvider", "CPUExecutionProvider"]) == [
+        ("CUDAExecutionProvider", {"device_id": "0"})
+    ]
+
+
+def test_sessions_have_the_wrappers_own_fallback_turned_off(make_core, standins):
+    # onnxruntime's Python wrapper would otherwise retry a failed provider without its
+    # options, and switch a session to the CPU after a provider error at run time
+    compiled = make_core(standins(1)).compile_model(
+        models.tiny_mlp(batch=None), "GPU", {"OVLITE_GPU_TENSORRT": False}
+    )
+    assert all(session._enable_fallback is False for session in compiled.sessions)
+    assert compiled.get_property("OVLITE_GPU_TENSORRT") is False
