@@ -104,8 +104,10 @@ def test_a_clean_install_has_nothing_to_say():
 
 
 def test_this_environments_flavours_are_read_from_package_metadata():
-    flavours = {name.lower(): version for name, version in installed_flavours().items()}
-    assert flavours.get("onnxruntime") == ort.__version__
+    flavours = installed_flavours()
+    # whichever flavour this environment has (plain onnxruntime, onnxruntime-openvino, ...)
+    assert any(name.lower().startswith("onnxruntime") for name in flavours)
+    assert ort.__version__.split("+")[0] in {v.split("+")[0] for v in flavours.values()}
 
 
 def test_the_default_install_never_pulls_an_onnxruntime_flavour():
