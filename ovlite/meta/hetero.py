@@ -28,6 +28,7 @@ from ..device import CompiledModel, Device, probe
 from ..device_string import DeviceSpec
 from ..errors import (
     ChildDeviceError,
+    CompileError,
     DeviceStringError,
     DeviceUnavailableError,
     UnknownPropertyError,
@@ -179,12 +180,18 @@ class HeteroCompiledModel(CompiledModel):
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        if CPU_PROVIDER not in [p for p, _ in providers]:
+        strict = CPU_PROVIDER not in [p for p, _ in providers]
+        if strict:
             # a node no listed device takes must fail the compile, as in OpenVINO's HETERO
             options.add_session_config_entry("session.disable_cpu_ep_fallback", "1")
         named = with_node_names(model.proto)
         what = f"{name} could not compile model {model.friendly_name!r}"
-        self.session = create_session(named.SerializeToString(), options, providers, what)
+        try:
+            self.session = create_session(named.SerializeToString(), options, providers, what)
+        except CompileError as exc:
+            if strict:
+                _explain_unsupported(named, providers, children, what, exc)
+            raise
 
         devices = {p: child.full_name for (p, _), child in zip(providers, children, strict=True)}
         assigned = assigned_providers(self.session)
@@ -228,6 +235,28 @@ class HeteroCompiledModel(CompiledModel):
         """Stop the streams after the queued jobs."""
         super().close()
         self._executor.close()
+
+
+def _explain_unsupported(
+    named: Any,
+    providers: list[tuple[str, dict[str, str]]],
+    children: list[DeviceSpec],
+    what: str,
+    error: CompileError,
+) -> None:
+    """Raise a CompileError naming the nodes no child takes, when that is what failed."""
+    from ..onnxruntime import query_placement
+
+    try:
+        placed = query_placement(named, providers, [c.full_name for c in children], what)
+    except CompileError:
+        return
+    left = [f"{n.name} ({n.op_type})" for n in named.graph.node if n.name not in placed]
+    if left:
+        raise CompileError(
+            f"{what}: no device in the list takes {', '.join(left)}; put a device that "
+            "does (CPU takes every operator ONNX Runtime knows) last in the list"
+        ) from error
 
 
 def _streams(config: dict[str, Any], hint: Any) -> tuple[int, str]:
