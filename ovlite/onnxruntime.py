@@ -15,8 +15,8 @@ provider took at partitioning time, after its basic (level 1) graph rewrites.  B
 partitioning, every node without a name gets one (``<OpType>_<index>``, the key
 ``query_model`` reports it under), so unnamed nodes come back by name.  A node ONNX Runtime
 fused with its neighbours is reported under the fused node's name, which it builds from
-the first node's name (``mm/MatMulAddFusion``): the part before ``/`` names the original
-node.  Nodes the optimizer removed (folded constants, eliminated ``Identity``/``Dropout``)
+the first node's name (``mm/MatMulAddFusion``): the name up to a ``/`` that names a node
+of the model (names may hold ``/`` themselves: ``/layer1/conv/Conv``) is the original node.  Nodes the optimizer removed (folded constants, eliminated ``Identity``/``Dropout``)
 or merged into a fused node run as part of a neighbour, so they are reported on the device
 of the nearest node that produces one of their inputs, else of the nearest node that
 consumes one of their outputs, else on the last device in the list.
@@ -166,7 +166,9 @@ def node_placement(
     known = set(names)
     placed: dict[str, str] = {}
     for name, provider in assigned.items():
-        original = name if name in known else name.split("/", 1)[0]
+        original = name  # a fused node is "<first node>/<Fusion>": drop suffixes until known
+        while original not in known and "/" in original:
+            original = original.rsplit("/", 1)[0]
         if original in known and provider in devices:
             placed.setdefault(original, devices[provider])
 

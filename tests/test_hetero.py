@@ -293,3 +293,27 @@ class TestHeteroConformance(PluginConformance):
             model, {props.device.priorities.name: [self.device, "CPU"]}, device="MULTI"
         )
         assert self._run_many(compiled, model, reference, 1100) <= {"HETERO", "CPU"}
+
+
+def test_node_placement_maps_fused_and_removed_nodes_back() -> None:
+    """The mapping rules alone, on a made-up assignment (names with '/' as exporters write)."""
+    from ovlite.onnxruntime import node_placement
+
+    nodes = [
+        helper.make_node("Identity", ["x"], ["a"], name="/in/Identity"),
+        helper.make_node("MatMul", ["a", "w"], ["b"], name="/l1/MatMul"),
+        helper.make_node("Add", ["b", "c"], ["d"], name="/l1/Add"),
+        helper.make_node("Relu", ["d"], ["e"], name="/l2/Relu"),
+        helper.make_node("Neg", ["e"], ["y"], name="/l3/Neg"),
+    ]
+    graph = helper.make_graph(nodes, "g", [], [])
+    assigned = {"/l1/MatMul/MatMulAddFusion": "GPUProvider", "/l2/Relu": "CPUProvider"}
+    devices = {"GPUProvider": "GPU", "CPUProvider": "CPU"}
+    placement = node_placement(helper.make_model(graph), assigned, devices, "CPU")
+    assert placement == {
+        "/in/Identity": "GPU",  # removed: no producer, its consumer is on GPU
+        "/l1/MatMul": "GPU",  # the fused node carries its name
+        "/l1/Add": "GPU",  # fused into it: its producer is on GPU
+        "/l2/Relu": "CPU",
+        "/l3/Neg": "CPU",  # not reported: its producer is on CPU
+    }
