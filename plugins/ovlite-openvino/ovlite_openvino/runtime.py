@@ -28,21 +28,25 @@ class RuntimeProbe:
     onnxruntime_version: str = ""
 
 
-def switch_command() -> str:
+def switch_command(report: onnxruntime_install.InstallReport | None = None) -> str:
     """The shell command that leaves ``onnxruntime-openvino`` as the one ONNX Runtime."""
-    report = onnxruntime_install.inspect()
+    report = report or onnxruntime_install.inspect()
     installed = [flavour.name for flavour in report.flavours]
     return " && ".join(onnxruntime_install.use_commands(RUNTIME_DISTRIBUTION, installed))
 
 
-def probe_runtime() -> RuntimeProbe:
-    """Check the install from metadata first, then import onnxruntime and ask the provider."""
-    report = onnxruntime_install.inspect()
+def probe_runtime(paths: list[str] | None = None) -> RuntimeProbe:
+    """Check the install from metadata first, then import onnxruntime and ask the provider.
+
+    ``paths`` are where to look for installed distributions (``sys.path``); the import is
+    always the real one.
+    """
+    report = onnxruntime_install.inspect(paths)
     if not report.ok:
         return RuntimeProbe(
             False,
             f"the ONNX Runtime install is broken: {'; '.join(report.problems)}. "
-            f"To use OPENVINO run: {switch_command()}",
+            f"To use OPENVINO run: {switch_command(report)}",
         )
     if report.flavour(RUNTIME_DISTRIBUTION) is None:
         current = ", ".join(report.installed) or "no ONNX Runtime"
@@ -50,7 +54,7 @@ def probe_runtime() -> RuntimeProbe:
             False,
             f"{PROVIDER} comes with the {RUNTIME_DISTRIBUTION} distribution, but {current} is "
             f"installed (its flavours replace each other's onnxruntime module, so only one can "
-            f"be installed); to switch run: {switch_command()}",
+            f"be installed); to switch run: {switch_command(report)}",
         )
     try:
         import onnxruntime as ort
@@ -62,7 +66,7 @@ def probe_runtime() -> RuntimeProbe:
         return RuntimeProbe(
             False,
             f"onnxruntime cannot be imported ({type(exc).__name__}: {exc}); "
-            f"reinstall with: {switch_command()}",
+            f"reinstall with: {switch_command(report)}",
         )
     if PROVIDER not in providers:
         return RuntimeProbe(
