@@ -7,7 +7,9 @@
 - :func:`node_placement`: which device ONNX Runtime's own partitioner gave each node of the
   original model (``Core.query_model`` and ``HETERO`` read it).
 
-onnxruntime is imported inside these functions: ``import ovlite`` stays free of it.
+onnxruntime is imported inside these functions: ``import ovlite`` stays free of it.  Which
+ONNX Runtime distribution is installed, and whether two clobber each other, is
+:mod:`ovlite.onnxruntime_install`'s job.
 
 How placements map back to the model's node names: ONNX Runtime (1.24 and later) records,
 when the session option ``session.record_ep_graph_assignment_info`` is on, the nodes each
@@ -16,7 +18,8 @@ partitioning, every node without a name gets one (``<OpType>_<index>``, the key
 ``query_model`` reports it under), so unnamed nodes come back by name.  A node ONNX Runtime
 fused with its neighbours is reported under the fused node's name, which it builds from
 the first node's name (``mm/MatMulAddFusion``): the name up to a ``/`` that names a node
-of the model (names may hold ``/`` themselves: ``/layer1/conv/Conv``) is the original node.  Nodes the optimizer removed (folded constants, eliminated ``Identity``/``Dropout``)
+of the model (names may hold ``/`` themselves: ``/layer1/conv/Conv``) is the original node.
+Nodes the optimizer removed (folded constants, eliminated ``Identity``/``Dropout``)
 or merged into a fused node run as part of a neighbour, so they are reported on the device
 of the nearest node that produces one of their inputs, else of the nearest node that
 consumes one of their outputs, else on the last device in the list.
