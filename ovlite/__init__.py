@@ -20,6 +20,7 @@ from .device_string import DeviceSpec, parse_device
 from .element_type import Type
 from .errors import (
     ArgumentError,
+    ChildDeviceError,
     CompileError,
     DeviceNotFoundError,
     DeviceStringError,
@@ -53,6 +54,7 @@ __version__ = "0.1.0"
 __all__ = [
     "PLUGIN_API_VERSION",
     "ArgumentError",
+    "ChildDeviceError",
     "AsyncInferQueue",
     "Availability",
     "CompileError",

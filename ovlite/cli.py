@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from . import __version__
+from . import __version__, onnxruntime_install
 from . import properties as props
 from .benchmark import BenchmarkConfig, BenchmarkResult, run_benchmark, write_report
 from .core import Core
@@ -147,8 +147,15 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     core.available_devices  # noqa: B018 - loads the plugins
     plugins = [vars(p) for p in core.plugins]
     failures = [vars(f) for f in core.plugin_failures]
+    runtime = onnxruntime_install.inspect()
     if args.json:
-        print(json.dumps({"plugins": plugins, "failures": failures}, indent=2))
+        installed = {"installed": runtime.installed, "owner": runtime.module_owner}
+        installed.update(problems=runtime.problems, fix=runtime.fix)
+        print(
+            json.dumps(
+                {"plugins": plugins, "failures": failures, "onnxruntime": installed}, indent=2
+            )
+        )
         return 0
     for plugin in plugins:
         devices = ", ".join(plugin["devices"]) or "no devices"
@@ -159,6 +166,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         print(f"FAILED {failure['name']} ({failure['package']}): {failure['error']}")
     if not plugins and not failures:
         print("no plugins installed")
+    print(runtime.describe())
     return 0
 
 

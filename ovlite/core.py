@@ -263,11 +263,25 @@ class Core:
     def query_model(
         self, model: Any, device_name: str, config: Mapping[Any, Any] | None = None
     ) -> dict[str, str]:
-        """Which device runs each node of ``model`` on ``device_name``."""
+        """Which device runs each node of ``model`` on ``device_name``: ``{node: device}``.
+
+        As in OpenVINO, a device lists the nodes it supports; nodes it does not take are
+        left out.  ORT-backed devices answer from ONNX Runtime's own partitioning of the
+        model; ``HETERO:A,B`` shows its split over A and B.  Unnamed nodes are reported as
+        ``<OpType>_<index>``.
+        """
         model = read_model(model)
         spec = parse_device(device_name)
         device = self._device(spec)
+        availability = probe(device)
+        if not availability:
+            raise DeviceUnavailableError(
+                f"device {spec.full_name} ({device.package}) cannot run here: {availability.reason}"
+            )
         checked = self._compile_config(device, spec, props.normalize_config(config))
+        if not device.is_meta:
+            checked = {k: v for k, v in checked.items() if k not in CORE_KEYS | BATCH_KEYS}
+            device.check_config(checked)
         return device.query_model(model, spec, checked, self)
 
 

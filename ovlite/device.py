@@ -27,7 +27,7 @@ from .errors import (
     close_matches,
 )
 from .jobs import Job
-from .model import Model, Port, find_port
+from .model import Model, Port, find_port, node_key
 
 if TYPE_CHECKING:
     from .core import Core
@@ -121,14 +121,40 @@ class Device:
         """
         raise NotImplementedError
 
+    def onnxruntime_provider(
+        self, device_id: str | None, config: Mapping[str, Any]
+    ) -> tuple[str, dict[str, str]] | None:
+        """The ONNX Runtime execution provider and provider options that run this device.
+
+        ORT-backed devices return ``(provider, options)``, e.g.
+        ``("CPUExecutionProvider", {})`` or ``("OpenVINOExecutionProvider",
+        {"device_type": "GPU"})``, for the device ``device_id`` (``None``: the default one)
+        compiled with ``config`` (this device's checked share of the settings).  A session
+        built over several such providers in order is how ``HETERO`` splits a model, and
+        the default :meth:`query_model` asks ONNX Runtime's partitioner with it.  The
+        default, ``None``, means the device does not run on ONNX Runtime.
+        """
+        return None
+
     def query_model(
         self, model: Model, spec: DeviceSpec, config: dict[str, Any], core: Core
     ) -> dict[str, str]:
-        """Which device runs each node; the default is every node on this device."""
-        return {
-            node.name or f"{node.op_type}_{i}": spec.full_name
-            for i, node in enumerate(model.proto.graph.node)
-        }
+        """Which device runs each node, as OpenVINO's ``query_model``: the nodes this device
+        supports, each mapped to ``spec.full_name``; nodes it does not take are left out.
+
+        ORT-backed devices (see :meth:`onnxruntime_provider`) answer from ONNX Runtime's own
+        partitioning of the model; other devices claim every node.  Nodes are named as in
+        the model, unnamed ones ``<OpType>_<index>``.
+        """
+        provider = self.onnxruntime_provider(spec.id, config)
+        if provider is None:
+            return {
+                node_key(node, i): spec.full_name for i, node in enumerate(model.proto.graph.node)
+            }
+        from .onnxruntime import query_placement
+
+        what = f"{spec.full_name} could not query model {model.friendly_name!r}"
+        return query_placement(model.proto, [provider], [spec.full_name], what)
 
 
 class CompiledModel:

@@ -120,6 +120,10 @@ class CallbackError(OvliteError, RuntimeError):
     """A user callback raised; the original exception is the ``__cause__``."""
 
 
+class ChildDeviceError(OvliteError, ValueError):
+    """A meta device was given a child device it cannot use (HETERO over MULTI, say)."""
+
+
 class ArgumentError(OvliteError, ValueError):
     """An argument to an ovlite call is out of range (a negative count, say)."""
 

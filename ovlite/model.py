@@ -268,6 +268,11 @@ class Model:
         return f"<Model {self._name!r} inputs=[{ins}] outputs=[{outs}]>"
 
 
+def node_key(node: onnx.NodeProto, index: int) -> str:
+    """The name ``query_model`` reports a node under: its own, or ``<OpType>_<index>``."""
+    return node.name or f"{node.op_type}_{index}"
+
+
 def find_port(ports: Sequence[Port], key: int | str | Port, kind: str) -> Port:
     """Look a port up by index, name or port; raise :class:`InputNameError` naming the choices."""
     if isinstance(key, Port):

@@ -35,8 +35,10 @@ def test_plugins_lists_entry_points(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "plugins", "--json")
     found = json.loads(out)
     assert any(p["package"] == "ovlite-cpu" and p["devices"] == ["CPU"] for p in found["plugins"])
+    assert found["onnxruntime"]["problems"] == [] and found["onnxruntime"]["installed"]
     code, out, _ = run(capsys, "plugins")
     assert "ovlite-cpu" in out
+    assert "ONNX Runtime: onnxruntime" in out  # which flavour, and whether it is whole
 
 
 def test_benchmark_prints_configuration_and_statistics(

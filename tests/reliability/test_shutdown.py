@@ -206,7 +206,7 @@ EXIT_SCRIPT = """
             [h.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [384, 384])],
             [w],
         )
-        model, shape, count = h.make_model(graph, opset_imports=[h.make_opsetid("", 17)]), (384, 384), 40
+        model, shape, count = h.make_model(graph, opset_imports=[h.make_opsetid("", 17)], ir_version=10), (384, 384), 40
     else:
         model, shape, count = models.tiny_mlp(batch=1), (1, 16), 300
     compiled = core.compile_model(model, device, {"PERFORMANCE_HINT": "THROUGHPUT"})

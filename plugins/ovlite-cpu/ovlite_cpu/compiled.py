@@ -15,6 +15,7 @@ import numpy as np
 import ovlite.properties as props
 from ovlite import CompiledModel, Model, StreamsExecutor
 from ovlite.element_type import Type
+from ovlite.onnxruntime import session_runner
 from ovlite.properties.hint import ExecutionMode
 
 from . import topology
@@ -63,7 +64,9 @@ class CPUCompiledModel(CompiledModel):
             run = _profiled_run(output_names, input_names, device_name)
         else:
             contexts = [getattr(session, "_sess", session) for session in streams]
-            run = _run(output_names, input_names, MappingProxyType({"device": device_name}))
+            run = session_runner(
+                output_names, input_names, MappingProxyType({"device": device_name})
+            )
         self._executor = StreamsExecutor(
             contexts=contexts, run=run, name=f"{device_name}:{model.friendly_name}"
         )
@@ -202,26 +205,6 @@ def _optimizer(model_name: str) -> Any:
         create_session(model_bytes, optimizer_options(graph_path, weights_name), model_name)
 
     return optimize
-
-
-def _run(output_names: list[str], input_names: list[str], info: Any) -> Any:
-    """The hot path: one call into ONNX Runtime's session, nothing per call we can avoid.
-
-    ``session`` is the pybind session under ``InferenceSession._sess``: ovlite has checked
-    the inputs already, so the wrapper's own input check would only cost time.
-    """
-    if len(input_names) == 1:
-        (only,) = input_names
-
-        def run_one(session: Any, inputs: Sequence[np.ndarray]) -> tuple[list[np.ndarray], Any]:
-            return session.run(output_names, {only: inputs[0]}, None), info
-
-        return run_one
-
-    def run(session: Any, inputs: Sequence[np.ndarray]) -> tuple[list[np.ndarray], Any]:
-        return session.run(output_names, dict(zip(input_names, inputs, strict=True)), None), info
-
-    return run
 
 
 def _profiled_run(output_names: list[str], input_names: list[str], device_name: str) -> Any:

@@ -10,6 +10,7 @@ import ovlite.properties as props
 from ovlite import Availability, CompiledModel, Device, Model
 from ovlite.element_type import Type
 from ovlite.errors import PropertyValueError
+from ovlite.onnxruntime import provider_availability
 from ovlite.properties.hint import ExecutionMode, PerformanceMode
 
 from . import topology
@@ -51,8 +52,14 @@ class CPUDevice(Device):
     def availability(self) -> Availability:
         """Available when onnxruntime imports and lists the CPU execution provider."""
         if self._availability is None:
-            self._availability = _probe()
+            self._availability = provider_availability(PROVIDER)
         return self._availability
+
+    def onnxruntime_provider(
+        self, device_id: str | None, config: Mapping[str, Any]
+    ) -> tuple[str, dict[str, str]]:
+        """ONNX Runtime's CPU execution provider, with its default options."""
+        return PROVIDER, {}
 
     def full_device_name(self, device_id: str | None = None) -> str:
         return topology.cpu_name()
@@ -94,24 +101,3 @@ class CPUDevice(Device):
         from .compiled import CPUCompiledModel
 
         return CPUCompiledModel(model, spec.full_name, config)
-
-
-def _probe() -> Availability:
-    try:
-        import onnxruntime as ort
-
-        providers = ort.get_available_providers()
-        version = ort.__version__
-    except ImportError as exc:
-        return Availability(
-            False,
-            f"onnxruntime is not installed or cannot be imported ({exc}); pip install onnxruntime",
-        )
-    except Exception as exc:  # a broken install can fail in many ways
-        return Availability(False, f"onnxruntime is broken: {type(exc).__name__}: {exc}")
-    if PROVIDER not in providers:
-        return Availability(
-            False,
-            f"onnxruntime {version} has no {PROVIDER} (it offers {', '.join(providers) or 'none'})",
-        )
-    return Availability(True, f"onnxruntime {version}, {PROVIDER}")

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ovlite.errors import CompileError
-
 from .hints import StreamPlan, affinity_string
 
 PROVIDER = "CPUExecutionProvider"
@@ -65,19 +63,6 @@ def stream_options(plan: StreamPlan, stream: int, profile_prefix: str | None = N
 
 def create_session(source: str | bytes, options: Any, model_name: str) -> Any:
     """An ``InferenceSession`` on the CPU provider, or :class:`CompileError` saying why not."""
-    import onnxruntime as ort
+    from ovlite.onnxruntime import create_session as create
 
-    try:
-        session = ort.InferenceSession(source, options, providers=[PROVIDER])
-    except Exception as exc:
-        raise CompileError(
-            f"CPU could not compile model {model_name!r}: ONNX Runtime {ort.__version__} "
-            f"says: {exc}"
-        ) from exc
-    providers = session.get_providers()
-    if PROVIDER not in providers:
-        raise CompileError(
-            f"CPU could not compile model {model_name!r}: ONNX Runtime created the session on "
-            f"{providers}, not on {PROVIDER}"
-        )
-    return session
+    return create(source, options, [(PROVIDER, {})], f"CPU could not compile model {model_name!r}")
