@@ -24,6 +24,7 @@ import numpy as np
 import ovlite.properties as props
 from ovlite import CompiledModel, Model, StreamsExecutor
 from ovlite.binding import is_device_tensor
+from ovlite.onnxruntime import session_runner
 
 from .enumeration import GPUInfo
 from .hints import BatchSizes, GPUPlan, batch_sizes, plan_streams
@@ -120,16 +121,16 @@ def _properties(
 
 
 def _runner(output_names: list[str], input_names: list[str], info: Any, gpu: GPUInfo) -> Any:
-    """``run(session, inputs)``: ONNX Runtime's plain path for host arrays, IO binding when
-    any input is a device tensor."""
+    """``run(session, inputs)``: the shared host path (:func:`ovlite.onnxruntime.session_runner`)
+    for host arrays, IO binding when any input is a device tensor."""
     memory = gpu.backend.memory
     device_id = gpu.ordinal or 0
+    run_on_host = session_runner(output_names, input_names, info)
 
     def run(session: Any, inputs: Sequence[Any]) -> tuple[list[Any], Any]:
         if memory and any(is_device_tensor(value) for value in inputs):
             return _run_bound(session, inputs), info
-        feeds = dict(zip(input_names, inputs, strict=True))
-        return session._sess.run(output_names, feeds, None), info
+        return run_on_host(session._sess, inputs)
 
     def _run_bound(session: Any, inputs: Sequence[Any]) -> list[Any]:
         binding = session.io_binding()

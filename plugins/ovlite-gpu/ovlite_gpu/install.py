@@ -5,7 +5,9 @@ The GPU flavours of ONNX Runtime (``onnxruntime-gpu``, ``onnxruntime-migraphx``,
 ``onnxruntime``, which ``ovlite-cpu`` requires.  pip does not know they conflict: whichever
 was installed last owns the folder.  :func:`diagnose` is a pure function of what is installed,
 so tests feed it recorded cases; :func:`inspect_install` reads the live install (through the
-core's ``ovlite.onnxruntime_install`` when this ovlite has it, else from package metadata).
+core's :mod:`ovlite.onnxruntime_install`, which reads package metadata).  The fixes name
+``python -m ovlite.onnxruntime_install use <flavour>``, which uninstalls every flavour and
+installs the one named.
 
 - *clobbered* (an error): a GPU flavour is installed but the module does not offer its
   provider, because a CPU flavour was installed over it;
@@ -17,11 +19,11 @@ core's ``ovlite.onnxruntime_install`` when this ovlite has it, else from package
 
 from __future__ import annotations
 
-import importlib.metadata
-import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+
+from ovlite.onnxruntime_install import canonical_name as canonical
 
 from .backends import BACKENDS
 
@@ -32,10 +34,6 @@ class InstallDiagnosis:
 
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-
-def canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 GPU_FLAVOURS = {canonical(b.flavour): b for b in BACKENDS if b.flavour != "onnxruntime"}
@@ -53,10 +51,7 @@ def diagnose(
         backend = GPU_FLAVOURS.get(name)
         if backend is None:
             continue
-        fix = (
-            f"{python} -m pip uninstall -y {' '.join(sorted(flavours))} && "
-            f"{python} -m pip install {name}=={version}"
-        )
+        fix = f"{python} -m ovlite.onnxruntime_install use {name}=={version}"
         if backend.provider not in providers:
             others = ", ".join(f"{n} {v}" for n, v in flavours.items() if n != name) or "none"
             result.errors.append(
@@ -79,21 +74,11 @@ def diagnose(
 
 
 def installed_flavours() -> dict[str, str]:
-    """``{distribution: version}`` of every installed distribution that ships ``onnxruntime/``."""
-    try:
-        from ovlite import onnxruntime_install  # type: ignore[attr-defined]
-    except ImportError:
-        onnxruntime_install = None
-    if onnxruntime_install is not None:
-        return {f.name: f.version for f in onnxruntime_install.inspect().flavours}
-    found: dict[str, str] = {}
-    for dist in importlib.metadata.distributions():
-        name = dist.metadata.get("Name") or ""
-        if not canonical(name).startswith("onnxruntime") or canonical(name) in found:
-            continue
-        if any(f.parts and f.parts[0] == "onnxruntime" for f in dist.files or []):
-            found[canonical(name)] = dist.version
-    return found
+    """``{distribution: version}`` of every installed distribution that ships ``onnxruntime/``
+    (read by the core's :mod:`ovlite.onnxruntime_install`, from package metadata)."""
+    from ovlite import onnxruntime_install
+
+    return {flavour.name: flavour.version for flavour in onnxruntime_install.inspect().flavours}
 
 
 def inspect_install(module_version: str, providers: Sequence[str]) -> InstallDiagnosis:

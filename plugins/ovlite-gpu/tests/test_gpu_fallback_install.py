@@ -80,8 +80,7 @@ def test_a_cpu_flavour_installed_over_the_gpu_one_is_reported_as_clobbered():
     )
     (error,) = found.errors
     assert "onnxruntime-gpu 1.23.2 is installed" in error and "overwrote" in error
-    assert "pip uninstall -y onnxruntime onnxruntime-gpu" in error
-    assert "pip install onnxruntime-gpu==1.23.2" in error
+    assert "-m ovlite.onnxruntime_install use onnxruntime-gpu==1.23.2" in error
 
 
 def test_mixed_versions_are_reported_as_mismatched():

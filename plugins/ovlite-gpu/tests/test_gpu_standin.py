@@ -82,3 +82,9 @@ def test_a_device_tensor_of_the_wrong_type_or_shape_is_refused_by_name(compiled)
 def test_onnxruntime_provider_names_the_stand_in():
     device = _standin_core().devices()["GPU"]
     assert device.onnxruntime_provider("0", {}) == ("CPUExecutionProvider", {})
+
+
+def test_query_model_asks_onnx_runtime_with_the_gpus_provider():
+    core = _standin_core()
+    placement = core.query_model(models.tiny_mlp(batch=None), "GPU.1")
+    assert placement and set(placement.values()) == {"GPU.1"}
