@@ -27,7 +27,9 @@ consumes one of their outputs, else on the last device in the list.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -44,6 +46,8 @@ CPU_PROVIDER = "CPUExecutionProvider"
 Provider = tuple[str, dict[str, str]]
 #: Stands for ONNX Runtime's implicit CPU fallback in a placement; never reported.
 _FALLBACK = ""
+
+log = logging.getLogger("ovlite.onnxruntime")
 
 
 def provider_availability(provider: str) -> Availability:
@@ -79,13 +83,22 @@ def create_session(
     """
     import onnxruntime as ort
 
-    try:
-        session = ort.InferenceSession(
-            source,
+    def create(model: str | bytes) -> Any:
+        return ort.InferenceSession(
+            model,
             options,
             providers=[name for name, _ in providers],
             provider_options=[dict(opts) for _, opts in providers],
         )
+
+    try:
+        try:
+            session = create(source)
+        except Exception as exc:
+            lowered = _with_readable_ir_version(source, str(exc))
+            if lowered is None:
+                raise
+            session = create(lowered)
     except Exception as exc:
         raise CompileError(f"{what}: ONNX Runtime {ort.__version__} says: {exc}") from exc
     created = session.get_providers()
@@ -95,6 +108,48 @@ def create_session(
             f"{what}: ONNX Runtime created the session on {created}, without {missing}"
         )
     return session
+
+
+_IR_TOO_NEW = re.compile(r"Unsupported model IR version: (\d+), max supported IR version: (\d+)")
+#: Element types up to INT4 (22) exist since IR version 10; newer ones need a newer IR.
+_TYPES_OF_IR_10 = 22
+
+
+def _with_readable_ir_version(source: str | bytes, error: str) -> bytes | None:
+    """The model with its IR version lowered to what this ONNX Runtime reads, when ``error``
+    says the version is too new and the model uses nothing a lower version lacks.
+
+    onnx writes its newest IR version by default, often newer than an installed ONNX Runtime
+    reads although the model needs nothing new: lowering the number is then exact.
+    """
+    import onnx
+
+    match = _IR_TOO_NEW.search(error)
+    if match is None or not isinstance(source, bytes):
+        return None
+    given, readable = int(match.group(1)), int(match.group(2))
+    proto = onnx.ModelProto.FromString(source)
+    if readable < 10 or max(_element_types(proto.graph), default=0) > _TYPES_OF_IR_10:
+        return None
+    proto.ir_version = readable
+    log.info("model IR version %d lowered to %d, which ONNX Runtime reads", given, readable)
+    return proto.SerializeToString()
+
+
+def _element_types(graph: Any) -> Iterator[int]:
+    """Every element type a graph (and its subgraphs) declares or stores."""
+    for value in (*graph.input, *graph.output, *graph.value_info):
+        yield value.type.tensor_type.elem_type
+    for tensor in graph.initializer:
+        yield tensor.data_type
+    for node in graph.node:
+        for attribute in node.attribute:
+            if attribute.HasField("t"):
+                yield attribute.t.data_type
+            if attribute.HasField("g"):
+                yield from _element_types(attribute.g)
+            for subgraph in attribute.graphs:
+                yield from _element_types(subgraph)
 
 
 def session_runner(output_names: list[str], input_names: list[str], info: Any) -> Any:

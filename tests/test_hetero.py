@@ -2,8 +2,7 @@
 
 The split over two devices needs onnxruntime's OpenVINOExecutionProvider (the
 ``onnxruntime-openvino`` wheel); that test is skipped where plain onnxruntime is installed.
-Until the OPENVINO plugin is merged, ``OPENVINO.CPU`` here is a minimal in-process device
-whose only job is to name that provider.
+``make install`` sets that up, with the ovlite-openvino plugin's ``OPENVINO.CPU``.
 """
 
 from __future__ import annotations
@@ -12,52 +11,31 @@ from typing import Any
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 import ovlite as ov
 from ovlite import models
 from ovlite import properties as props
-from ovlite.hookspecs import hookimpl
+from ovlite.device import probe
 from ovlite.testing.conformance import REQUIRED_COMPILED_PROPERTIES, PluginConformance
-
-OPENVINO_PROVIDER = "OpenVINOExecutionProvider"
-needs_openvino_provider = pytest.mark.skipif(
-    OPENVINO_PROVIDER not in ort.get_available_providers(),
-    reason=f"this onnxruntime has no {OPENVINO_PROVIDER} (pip install onnxruntime-openvino)",
-)
-
-
-class OpenVINOStandIn(ov.Device):
-    """``OPENVINO.CPU``: names ONNX Runtime's OpenVINO provider, which is all HETERO asks."""
-
-    name = "OPENVINO"
-
-    def device_ids(self) -> list[str]:
-        return ["CPU"]
-
-    def availability(self) -> ov.Availability:
-        from ovlite.onnxruntime import provider_availability
-
-        return provider_availability(OPENVINO_PROVIDER)
-
-    def onnxruntime_provider(
-        self, device_id: str | None, config: Any
-    ) -> tuple[str, dict[str, str]]:
-        return OPENVINO_PROVIDER, {"device_type": device_id or "CPU"}
-
-
-class OpenVINOStandInPlugin:
-    @hookimpl
-    def ovlite_devices(self) -> list[ov.Device]:
-        return [OpenVINOStandIn()]
 
 
 @pytest.fixture
 def openvino_core(core: ov.Core) -> ov.Core:
-    core.register_plugin(OpenVINOStandInPlugin(), name="openvino-standin")
+    """A Core with the real OPENVINO device (ovlite-openvino on onnxruntime-openvino, which
+    ``make install`` sets up); skipped where it is not available."""
+    device = core.devices().get("OPENVINO")
+    if device is None:
+        pytest.skip("ovlite-openvino is not installed")
+    availability = probe(device)
+    if not availability.available:
+        pytest.skip(f"OPENVINO is not available here: {availability.reason}")
     return core
+
+
+#: OpenVINO runs bf16 by default where the CPU has it; compare with CPU at f32.
+F32_OPENVINO = {"DEVICE_PROPERTIES": {"OPENVINO.CPU": {"INFERENCE_PRECISION_HINT": "f32"}}}
 
 
 def fast_gelu_model() -> onnx.ModelProto:
@@ -234,7 +212,6 @@ def test_settings_hetero_does_not_take_are_refused(core: ov.Core) -> None:
 # ---- HETERO over two providers ------------------------------------------------------------------
 
 
-@needs_openvino_provider
 def test_hetero_splits_over_openvino_and_cpu(openvino_core: ov.Core) -> None:
     core = openvino_core
     model = core.read_model(fast_gelu_model())
@@ -246,14 +223,13 @@ def test_hetero_splits_over_openvino_and_cpu(openvino_core: ov.Core) -> None:
     alone = core.query_model(model, "OPENVINO.CPU")
     assert "gelu" not in alone and set(alone.values()) == {"OPENVINO.CPU"}
 
-    hetero = core.compile_model(model, "HETERO:OPENVINO.CPU,CPU")
+    hetero = core.compile_model(model, "HETERO:OPENVINO.CPU,CPU", F32_OPENVINO)
     assert hetero.get_property(props.execution_devices) == ["OPENVINO.CPU", "CPU"]
     cpu = core.compile_model(model, "CPU")
     x = np.random.default_rng(3).standard_normal((2, 8)).astype(np.float32)
     np.testing.assert_allclose(hetero(x)[0], cpu(x)[0], rtol=1e-4, atol=1e-5)
 
 
-@needs_openvino_provider
 def test_hetero_without_cpu_fails_on_a_node_no_device_takes(openvino_core: ov.Core) -> None:
     with pytest.raises(ov.CompileError, match="HETERO:OPENVINO.CPU.*gelu \\(FastGelu\\)"):
         openvino_core.compile_model(fast_gelu_model(), "HETERO:OPENVINO.CPU")

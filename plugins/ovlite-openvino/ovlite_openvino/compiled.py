@@ -29,8 +29,7 @@ import numpy as np
 import ovlite.properties as props
 from ovlite import CompiledModel, Model, StreamsExecutor
 from ovlite.element_type import Type
-from ovlite.errors import CompileError
-from ovlite.onnxruntime import session_runner
+from ovlite.onnxruntime import create_session, session_runner
 from ovlite.properties.hint import ExecutionMode, PerformanceMode
 
 from . import openvino_c, settings
@@ -83,20 +82,12 @@ class OpenVINOCompiledModel(CompiledModel):
         # CPU provider unannounced: what runs is what the properties say
         session_options.add_session_config_entry("session.disable_cpu_ep_fallback", "1")
         session_options.log_severity_level = 3
-        try:
-            session = ort.InferenceSession(
-                model_bytes, session_options, providers=[(provider, options)]
-            )
-        except Exception as exc:
-            raise CompileError(
-                f"{device_name} could not compile model {model.friendly_name!r}: "
-                f"{RUNTIME_DISTRIBUTION} {runtime.onnxruntime_version} says: {exc}"
-            ) from exc
-        if session.get_providers()[:1] != [provider]:
-            raise CompileError(
-                f"{device_name} could not compile model {model.friendly_name!r}: ONNX Runtime "
-                f"created the session on {session.get_providers()}, not on {provider}"
-            )
+        session = create_session(
+            model_bytes,
+            session_options,
+            [(provider, options)],
+            f"{device_name} could not compile model {model.friendly_name!r}",
+        )
         self.provider_options: dict[str, str] = options
         self._session = session
 
