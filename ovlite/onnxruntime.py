@@ -79,7 +79,10 @@ def create_session(
     :class:`CompileError` saying why not; ``what`` names the device and model in the error.
 
     The first provider must be among the session's providers: ONNX Runtime silently drops a
-    provider it cannot create, and a device must not quietly run somewhere else.
+    provider it cannot create, and a device must not quietly run somewhere else.  The Python
+    wrapper's own fallback is off for the same reason: it would retry a failing provider list
+    on other providers without their options, and move a session to the CPU after a provider
+    error at run time.
     """
     import onnxruntime as ort
 
@@ -89,6 +92,7 @@ def create_session(
             options,
             providers=[name for name, _ in providers],
             provider_options=[dict(opts) for _, opts in providers],
+            enable_fallback=0,
         )
 
     try:

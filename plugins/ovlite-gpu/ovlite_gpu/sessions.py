@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ovlite.errors import CompileError
+from ovlite.onnxruntime import create_session
 
 from .backends import Backend, install_hint
 
@@ -54,11 +55,11 @@ def create_gpu_session(
     """A session on ``backend`` (device ``ordinal``); returns it, the providers it runs on, and
     a note ("" or why the accelerator was left out).
 
-    The wrapper's own fallback (``enable_fallback``: retry on other providers, dropping the
-    provider options, and, at run time, switch to the CPU after a provider error) is turned
-    off; when the accelerator (TensorRT) fails to initialise, the session is created again on
-    the backend's provider alone, on the same device, and the note says so.  Raises
-    :class:`CompileError` when ONNX Runtime cannot create it or creates it elsewhere; ``what``
+    Built with the core's :func:`ovlite.onnxruntime.create_session`, which refuses a session
+    that lacks a listed provider and turns off the Python wrapper's own fallback.  When the
+    accelerator (TensorRT) fails to initialise, the session is created again on the backend's
+    provider alone, on the same device, and the note says so.  Raises :class:`CompileError`
+    when ONNX Runtime cannot create it on the GPU, with the likely cause and the fix; ``what``
     ("GPU.0 could not compile model 'm'") starts the message.
     """
     import onnxruntime as ort
@@ -67,52 +68,32 @@ def create_gpu_session(
     providers = session_providers(backend, ordinal, available, accelerate)
     note = ""
     try:
-        session = _session(ort, source, backend, providers)
-    except Exception as exc:
+        session = create_session(source, session_options(backend), providers, what)
+    except CompileError as exc:
         if len(providers) == 1:
-            raise CompileError(explain_failure(what, backend, str(exc), available)) from exc
-        note = f"{providers[0][0]} left out: {str(exc).strip().splitlines()[0][:200]}"
-        providers = providers[1:]
+            raise CompileError(explain_failure(str(exc), backend, available)) from exc
+        note = f"{providers[0][0]} left out: {str(exc).strip().splitlines()[0][:300]}"
         try:
-            session = _session(ort, source, backend, providers)
-        except Exception as again:
-            raise CompileError(explain_failure(what, backend, str(again), available)) from again
-    created = session.get_providers()
-    if backend.provider not in created:
-        raise CompileError(
-            f"{what}: ONNX Runtime {ort.__version__} created the session on {created}, not on "
-            f"{backend.provider}: it fell back instead of running on the GPU. "
-            + _missing_provider_note(backend, available)
-        )
-    return session, created, note
+            session = create_session(source, session_options(backend), providers[1:], what)
+        except CompileError as again:
+            raise CompileError(explain_failure(str(again), backend, available)) from again
+    return session, session.get_providers(), note
 
 
-def _session(ort: Any, source: str | bytes, backend: Backend, providers: list) -> Any:
-    return ort.InferenceSession(
-        source,
-        session_options(backend),
-        providers=[name for name, _ in providers],
-        provider_options=[options for _, options in providers],
-        enable_fallback=0,
-    )
-
-
-def explain_failure(what: str, backend: Backend, message: str, available: list[str]) -> str:
-    """The error for a session ONNX Runtime refused, with the likely cause and the fix."""
-    import onnxruntime as ort
-
-    text = f"{what}: ONNX Runtime {ort.__version__} says: {message}"
+def explain_failure(message: str, backend: Backend, available: list[str]) -> str:
+    """``message`` (a refused or fallen-back session) with the likely cause and the fix."""
+    message = message.rstrip(". ")
+    if backend.provider not in available:
+        return f"{message}. {_missing_provider_note(backend, available)}"
     if "fallback to CPU EP has been explicitly disabled" in message:
-        if backend.provider not in available:
-            return f"{text}. {_missing_provider_note(backend, available)}"
         return (
-            f"{text}. {backend.provider} could not take every node (it failed to initialise, "
-            f"or some operators have no {backend.name} kernel), and ovlite does not let "
-            f"ONNX Runtime run them on the CPU behind your back; check the {backend.name} "
+            f"{message}. {backend.provider} could not take every node (it failed to "
+            f"initialise, or some operators have no {backend.name} kernel), and ovlite does not "
+            f"let ONNX Runtime run them on the CPU behind your back; check the {backend.name} "
             f"libraries (CUDA/cuDNN versions matching onnxruntime), or split the model "
             f"explicitly with HETERO:GPU,CPU"
         )
-    return text
+    return f"{message}. {_missing_provider_note(backend, available)}"
 
 
 def _missing_provider_note(backend: Backend, available: list[str]) -> str:
