@@ -20,6 +20,8 @@ Choices, all documented in the user guide:
   Requests whose other dimensions differ (a model with dynamic image sizes) never share a batch.
 - Inputs are copied once, into a per-shape pool of batch buffers (``np.concatenate(out=)``); a
   batch of one request is handed to the child as it is.  Outputs are not copied.
+- Requests with a device tensor (an ``onnxruntime.OrtValue``) among their inputs run alone on
+  the child: their data stays on the device instead of being copied into a batch.
 - Synchronous calls (``infer()``, ``compiled(...)``) run alone on the child at once, never
   waiting for a batch (with ``OVLITE_INFERENCE_TIMEOUT`` too); asynchronous ones
   (``start_async``, queues, asyncio) are batched.
@@ -45,6 +47,7 @@ import numpy as np
 import onnx
 
 from .. import properties as props
+from ..binding import is_device_tensor
 from ..device import CompiledModel, Device
 from ..device_string import DeviceSpec
 from ..errors import (
@@ -469,6 +472,13 @@ class _Collector:
 
     def submit(self, job: Job) -> None:
         inputs = job.inputs
+        if any(type(a) is not np.ndarray and is_device_tensor(a) for a in inputs):
+            # device tensors stay where they are: the request runs alone on the child
+            if self._closed:
+                job.set_error(RequestCancelledError(f"{self.name} is closed"))
+            else:
+                self.child.submit(job)
+            return
         rows = inputs[0].shape[0]
         if any(a.shape[0] != rows for a in inputs):
             sizes = ", ".join(str(a.shape[0]) for a in inputs)

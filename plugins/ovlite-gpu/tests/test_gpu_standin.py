@@ -88,3 +88,22 @@ def test_query_model_asks_onnx_runtime_with_the_gpus_provider():
     core = _standin_core()
     placement = core.query_model(models.tiny_mlp(batch=None), "GPU.1")
     assert placement and set(placement.values()) == {"GPU.1"}
+
+
+def test_device_tensors_skip_automatic_batching_and_run_alone():
+    core = _standin_core()
+    compiled = core.compile_model(
+        models.tiny_mlp(batch=None), "GPU", {"PERFORMANCE_HINT": "THROUGHPUT"}
+    )
+    assert compiled.get_property("OPTIMAL_BATCH_SIZE") > 1  # compiled as BATCH:GPU(N)
+    queue = ov.AsyncInferQueue(compiled)
+    got = {}
+    queue.set_callback(lambda request, i: got.__setitem__(i, request.results[0]))
+    x = np.random.default_rng(3).random((1, 16), np.float32)
+    for i in range(3):
+        queue.start_async({"x": ort.OrtValue.ortvalue_from_numpy(x)}, userdata=i, share_inputs=True)
+    queue.wait_all()
+    expected = compiled(x)[0]
+    for i in range(3):
+        assert got[i].shape() == [1, 8]  # an OrtValue: not copied into a batch and back
+        np.testing.assert_allclose(got[i].numpy(), expected, rtol=1e-6)
