@@ -18,8 +18,10 @@ class Backend:
     optional provider tried before it (TensorRT before CUDA) that may drop out without
     failing the compile; ``extra`` the ``ovlite-gpu[...]`` extra that installs the flavour;
     ``memory`` the device name ONNX Runtime gives this backend's memory in IO binding
-    (``"cuda"``), empty where inputs cannot stay on the device; ``device_option`` the
-    provider option that picks the physical device, empty where the provider has none.
+    (``"cuda"``), empty where outputs are bound in host memory; ``device_option`` the
+    provider option that picks the physical device, empty where the provider has none;
+    ``memory_pattern`` False where the provider refuses ONNX Runtime's memory-pattern
+    optimization (DirectML).
     """
 
     name: str
@@ -29,6 +31,7 @@ class Backend:
     memory: str = ""
     device_option: str = "device_id"
     accelerator: str = ""
+    memory_pattern: bool = True
 
     def provider_options(self, ordinal: int | None) -> dict[str, str]:
         """The options that put a session on the device with this ordinal."""
@@ -46,7 +49,9 @@ CUDA = Backend(
     accelerator="TensorrtExecutionProvider",
 )
 MIGRAPHX = Backend("MIGraphX", "MIGraphXExecutionProvider", "migraphx", "onnxruntime-migraphx")
-DIRECTML = Backend("DirectML", "DmlExecutionProvider", "directml", "onnxruntime-directml")
+DIRECTML = Backend(
+    "DirectML", "DmlExecutionProvider", "directml", "onnxruntime-directml", memory_pattern=False
+)
 COREML = Backend("CoreML", "CoreMLExecutionProvider", "coreml", "onnxruntime", device_option="")
 
 #: Preference order: the first backend whose provider the installed onnxruntime offers wins.

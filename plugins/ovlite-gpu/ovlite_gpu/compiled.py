@@ -6,8 +6,9 @@ hands jobs to the first free session, and ``infer()`` runs in the caller's threa
 
 Device tensors: when a request's inputs include ``onnxruntime.OrtValue`` objects, the run
 goes through IO binding: those inputs are bound where they are (no copy to the host and
-back), host arrays are bound as host inputs, and the outputs are allocated on the GPU and
-returned as ``OrtValue`` objects (``.numpy()`` copies one to the host).  Requests of plain
+back), host arrays are bound as host inputs, and the outputs are allocated on the GPU (in
+host memory for backends without a device memory name, ``Backend.memory``) and returned as
+``OrtValue`` objects (``.numpy()`` copies one to the host).  Requests of plain
 numpy arrays take ONNX Runtime's ordinary path and get numpy outputs.
 """
 
@@ -123,12 +124,12 @@ def _properties(
 def _runner(output_names: list[str], input_names: list[str], info: Any, gpu: GPUInfo) -> Any:
     """``run(session, inputs)``: the shared host path (:func:`ovlite.onnxruntime.session_runner`)
     for host arrays, IO binding when any input is a device tensor."""
-    memory = gpu.backend.memory
-    device_id = gpu.ordinal or 0
+    memory = gpu.backend.memory or "cpu"
+    device_id = (gpu.ordinal or 0) if gpu.backend.memory else 0
     run_on_host = session_runner(output_names, input_names, info)
 
     def run(session: Any, inputs: Sequence[Any]) -> tuple[list[Any], Any]:
-        if memory and any(is_device_tensor(value) for value in inputs):
+        if any(is_device_tensor(value) for value in inputs):
             return _run_bound(session, inputs), info
         return run_on_host(session._sess, inputs)
 

@@ -44,6 +44,8 @@ def session_options(backend: Backend) -> Any:
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.enable_mem_pattern = backend.memory_pattern
     if backend.provider != "CPUExecutionProvider":
         options.add_session_config_entry(DISABLE_CPU_FALLBACK, "1")
     return options

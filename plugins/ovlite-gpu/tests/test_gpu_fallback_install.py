@@ -147,3 +147,12 @@ def test_sessions_have_the_wrappers_own_fallback_turned_off(make_core, standins)
     )
     assert all(session._enable_fallback is False for session in compiled.sessions)
     assert compiled.get_property("OVLITE_GPU_TENSORRT") is False
+
+
+def test_directml_sessions_turn_the_memory_pattern_off():
+    from ovlite_gpu.backends import DIRECTML
+    from ovlite_gpu.sessions import session_options
+
+    assert session_options(DIRECTML).enable_mem_pattern is False
+    assert session_options(CUDA).enable_mem_pattern is True
+    assert session_options(CUDA).get_session_config_entry("session.disable_cpu_ep_fallback") == "1"
