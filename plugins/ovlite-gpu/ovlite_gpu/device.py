@@ -81,7 +81,10 @@ class GPUDevice(Device):
 
     def _gpus(self) -> list[GPUInfo]:
         if self._found is None:
-            self._found = self._discover()
+            try:
+                self._found = self._discover()
+            except Exception as exc:  # a driver tool or onnxruntime failing in a new way
+                self._found = [], f"GPU discovery failed: {type(exc).__name__}: {exc}"
             gpus = self._found[0]
             log.debug("GPU: found %s", [f"GPU.{g.index} {g.name} ({g.source})" for g in gpus])
         return self._found[0]

@@ -13,6 +13,8 @@ from ovlite_gpu.enumeration import (
     read_ep_devices,
 )
 
+from ovlite import models
+
 
 def test_two_cuda_gpus_are_numbered_by_pci_bus_id_once_each(box):
     gpus = box("cuda_2gpu")
@@ -120,3 +122,19 @@ def test_an_unknown_gpu_index_is_refused_with_the_known_ones(box, make_core):
     core = make_core(box("cuda_2gpu"))
     with pytest.raises(ov.errors.DeviceNotFoundError, match="GPU.0"):
         core.get_property("GPU.2", "FULL_DEVICE_NAME")
+
+
+def test_a_failing_discovery_leaves_the_gpu_unavailable_with_the_reason():
+    from ovlite_gpu import GPUDevice
+
+    import ovlite as ov
+    from ovlite.testing import StandInPlugin
+
+    def broken():
+        raise OSError("nvidia-smi hung")
+
+    core = ov.Core()
+    core.register_plugin(StandInPlugin(GPUDevice(broken)), name="gpu-broken")
+    assert "GPU" not in core.available_devices
+    with pytest.raises(ov.DeviceUnavailableError, match="nvidia-smi hung"):
+        core.compile_model(models.tiny_mlp(batch=None), "GPU")
