@@ -181,8 +181,10 @@ class InferRequest:
                 index = index_of(key)
                 array = check(index, value)
                 current = bound[index]
-                if share_inputs or current is None or current.shape != array.shape:
-                    bound[index] = array if share_inputs else array.copy()
+                if share_inputs or not isinstance(array, np.ndarray):
+                    bound[index] = array  # shared, or a device tensor: never copied
+                elif not isinstance(current, np.ndarray) or current.shape != array.shape:
+                    bound[index] = array.copy()
                 else:
                     np.copyto(current, array)
         arrays = list(bound)
