@@ -8,12 +8,12 @@ import time
 import numpy as np
 import pytest
 import ray
+from ovlite_ray import keys
+from ovlite_ray.cluster import default_resources, replicas_that_fit
 
 import ovlite as ov
 from ovlite import models
 from ovlite.testing.data import random_inputs
-from ovlite_ray import keys
-from ovlite_ray.cluster import default_resources, replicas_that_fit
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,9 @@ def test_device_strings_ray_cannot_use_say_why(core, mlp, device, problem) -> No
 
 
 def test_a_setting_for_the_replica_device_points_to_device_properties(core, mlp) -> None:
-    with pytest.raises(ov.UnknownPropertyError, match="RAY.*INFERENCE_NUM_THREADS.*DEVICE_PROPERTIES"):
+    with pytest.raises(
+        ov.UnknownPropertyError, match="RAY.*INFERENCE_NUM_THREADS.*DEVICE_PROPERTIES"
+    ):
         core.compile_model(mlp, "RAY:CPU", {"INFERENCE_NUM_THREADS": 1})
 
 
