@@ -3,6 +3,8 @@ resources, what replicas report, and the replica device being a meta device itse
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -133,3 +135,20 @@ def test_closing_returns_the_replicas_resources(core, mlp) -> None:
     compiled.close()
     with pytest.raises(ray.exceptions.RayActorError):
         ray.get(actor.describe.remote(), timeout=60)
+
+
+def test_ray_settings_are_known_on_the_first_compile_of_a_fresh_process() -> None:
+    # plugins load on the first compile, and their property keys with them: the setting must
+    # be recognised (here the device string is refused next, before Ray is contacted)
+    program = (
+        "import ovlite as ov\n"
+        "from ovlite import models\n"
+        "try:\n"
+        "    ov.Core().compile_model(models.tiny_mlp(), 'RAY:CPU,CPU', {'RAY_REPLICAS': 1})\n"
+        "except ov.DeviceStringError:\n"
+        "    print('refused the device string')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=120
+    )
+    assert result.stdout.strip() == "refused the device string", result.stderr
