@@ -309,6 +309,7 @@ class RayCompiledModel(CompiledModel):
         if child is None:
             return
         self.balancer.disable(child, f"{handle.describe()} died: {type(error).__name__}")
+        handle.kill()  # if only its node or an object went, its resources go to the replacement
         with self._state:
             if self._closed:
                 return
