@@ -6,7 +6,8 @@ cost of the Ray path against the local CPU device on the tiny MLP.
 It starts one local Ray instance (loopback, as many logical CPUs as all the replicas
 count), so every replica is a process on this machine reserving one CPU and running its model
 on one ONNX Runtime thread (``INFERENCE_NUM_THREADS`` follows the reserved CPUs).  Scaling is
-compared with one replica, and with the local CPU device given the same single thread.
+compared with one replica, with the local CPU device given the same single thread, and with
+the local CPU device on every core (the machine's ceiling).
 Rounds interleave the configurations so a busy neighbour hurts them alike; the best round is
 reported.  Figures depend on the machine: see plugins/ovlite-ray/README.md.
 """
@@ -60,7 +61,8 @@ def scaling(core: ovlite.Core, seconds: float, rounds: int) -> None:
     compiled = {
         "CPU, 1 thread": core.compile_model(
             model, "CPU", {"INFERENCE_NUM_THREADS": 1, "PERFORMANCE_HINT": "THROUGHPUT"}
-        )
+        ),
+        "CPU, all cores": core.compile_model(model, "CPU", {"PERFORMANCE_HINT": "THROUGHPUT"}),
     }
     for count in REPLICA_COUNTS:
         compiled[f"RAY:CPU x{count}"] = core.compile_model(

@@ -152,3 +152,24 @@ def test_ray_settings_are_known_on_the_first_compile_of_a_fresh_process() -> Non
         [sys.executable, "-c", program], capture_output=True, text=True, timeout=120
     )
     assert result.stdout.strip() == "refused the device string", result.stderr
+
+
+def test_large_outputs_come_back_mapped_from_the_object_store(core) -> None:
+    from onnx import TensorProto, helper
+
+    shape = [4, 256, 256]  # 1 MiB of float32: over Ray's inline limit
+    graph = helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["y"])],
+        "relu",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, shape)],
+    )
+    model = ov.read_model(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]))
+    compiled = core.compile_model(model, "RAY:CPU", {"RAY_REPLICAS": 1})
+    try:
+        data = np.random.default_rng(0).standard_normal(shape, dtype=np.float32)
+        result = compiled({"x": data})[0]
+        np.testing.assert_array_equal(result, np.maximum(data, 0))
+        assert not result.flags.writeable, "a zero-copy view of the object store is read-only"
+    finally:
+        compiled.close()
