@@ -12,6 +12,7 @@ left: every replica failed the job and no replacement could be started.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import threading
@@ -159,7 +160,7 @@ class ReplicaStarter:
         import ray
         from ray.exceptions import GetTimeoutError
 
-        replica_class = ray.remote(_actor_module().Replica)
+        replica_class = _replica_class()
         cpus = float(self.resources.get("CPU", 0.0))
         actors = [
             replica_class.options(**self.options).remote(
@@ -202,6 +203,14 @@ def _actor_module() -> Any:
     from . import actor
 
     return actor
+
+
+@functools.cache
+def _replica_class() -> Any:
+    """The replica actor class, registered with Ray once per process."""
+    import ray
+
+    return ray.remote(_actor_module().Replica)
 
 
 def _unowned(replica: ReplicaHandle, error: BaseException) -> None:

@@ -173,3 +173,12 @@ def test_large_outputs_come_back_mapped_from_the_object_store(core) -> None:
         assert not result.flags.writeable, "a zero-copy view of the object store is read-only"
     finally:
         compiled.close()
+
+
+def test_an_explicit_address_of_the_connected_cluster_is_used(core, mlp, ray_instance) -> None:
+    compiled = core.compile_model(mlp, "RAY:CPU", {"RAY_REPLICAS": 1, "RAY_ADDRESS": ray_instance})
+    try:
+        assert compiled.get_property("RAY_ADDRESS") == ray_instance
+        assert ray_instance.startswith("127.0.0.1:"), "the local instance listens on loopback"
+    finally:
+        compiled.close()
