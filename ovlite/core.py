@@ -206,8 +206,8 @@ class Core:
         """
         model = read_model(model)
         spec = parse_device(device_name if device_name is not None else "AUTO")
+        device = self._device(spec)  # first: loading plugins registers their property keys
         checked = props.normalize_config(config)
-        device = self._device(spec)
         availability = probe(device)
         if not availability:
             raise DeviceUnavailableError(
