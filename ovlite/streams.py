@@ -34,6 +34,7 @@ RunFunction = Callable[[Any, Sequence[np.ndarray]], tuple[Sequence[np.ndarray], 
 
 log = logging.getLogger("ovlite.streams")
 _STOP = object()
+_RELEASED = object()  # stands in an executor's idle contexts once close() dropped them
 
 #: How long the interpreter waits at exit for inferences that are running (queued ones are
 #: cancelled).  A worker still inside a native run when Python finalizes can abort the process.
@@ -56,6 +57,7 @@ class StreamsExecutor(Generic[Context]):
         else:
             self._run_ref = lambda: run
         self._contexts = list(contexts)
+        self._num_streams = len(self._contexts)
         self._idle: queue.SimpleQueue[Context] = queue.SimpleQueue()
         for context in self._contexts:
             self._idle.put(context)
@@ -66,7 +68,7 @@ class StreamsExecutor(Generic[Context]):
 
     @property
     def num_streams(self) -> int:
-        return len(self._contexts)
+        return self._num_streams
 
     def submit(self, job: Job) -> None:
         """Queue ``job``; a worker runs it on the first free context."""
@@ -76,7 +78,8 @@ class StreamsExecutor(Generic[Context]):
                     self._start_workers()
                 self._jobs.put(job)
                 return
-        job.set_error(RequestCancelledError(f"{self.name} is closed"))
+        if job.begin():  # not when the caller cancelled it meanwhile
+            job.set_error(RequestCancelledError(f"{self.name} is closed"))
 
     def call(self, inputs: Sequence[np.ndarray]) -> tuple[Sequence[np.ndarray], Any]:
         """Run one inference in the calling thread on an idle context (waiting for one if
@@ -87,6 +90,9 @@ class StreamsExecutor(Generic[Context]):
         if run is None:
             raise RequestCancelledError(f"{self.name} was garbage-collected")
         context = self._idle.get()
+        if context is _RELEASED:  # closed while this call waited for a context
+            self._idle.put(context)
+            raise RequestCancelledError(f"{self.name} is closed")
         try:
             return run(context, inputs)
         except OvliteError:
@@ -94,7 +100,7 @@ class StreamsExecutor(Generic[Context]):
         except Exception as exc:
             raise self._inference_error(exc) from exc
         finally:
-            self._idle.put(context)
+            self._idle.put(context if self._contexts else _RELEASED)
 
     def _inference_error(self, exc: Exception) -> InferenceError:
         return InferenceError(f"inference on {self.name} failed: {exc}")
@@ -120,14 +126,23 @@ class StreamsExecutor(Generic[Context]):
                 thread.join()
             self._cancel_leftovers()
             _running.discard(self)
+            self._release_contexts()
         elif wait:
             for thread in workers:
                 if thread is not current:
                     thread.join()
 
+    def _release_contexts(self) -> None:
+        """Drop the contexts (sessions hold device memory) once no worker can use them; a
+        synchronous call still waiting for one gets a marker that makes it fail cleanly."""
+        self._contexts = []
+        for _ in range(self._num_streams):  # FIFO: each get takes a context or a marker
+            self._idle.get()
+            self._idle.put(_RELEASED)
+
     def _start_workers(self) -> None:
         """Start one worker per context; the caller holds ``_lock``."""
-        for index in range(len(self._contexts)):
+        for index in range(self._num_streams):
             thread = threading.Thread(
                 target=self._work, name=f"{self.name}-stream{index}", daemon=True
             )

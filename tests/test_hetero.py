@@ -293,3 +293,20 @@ def test_node_placement_maps_fused_and_removed_nodes_back() -> None:
         "/l2/Relu": "CPU",
         "/l3/Neg": "CPU",  # not reported: its producer is on CPU
     }
+
+
+def test_close_releases_the_session(core: ov.Core) -> None:
+    """Sessions hold device memory: after close() nothing in ovlite keeps HETERO's alive."""
+    import gc
+    import weakref
+
+    compiled = core.compile_model(models.tiny_mlp(batch=1), "HETERO:CPU")
+    request = compiled.create_infer_request()
+    request.start_async({"x": np.ones((1, 16), np.float32)})  # starts the workers
+    request.wait()
+    session = weakref.ref(compiled.session._sess)  # what the streams run on
+    compiled.close()
+    gc.collect()
+    assert session() is None, "the session outlived close()"
+    with pytest.raises(ov.RequestCancelledError):
+        compiled({"x": np.ones((1, 16), np.float32)})

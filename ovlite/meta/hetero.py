@@ -235,6 +235,7 @@ class HeteroCompiledModel(CompiledModel):
         """Stop the streams after the queued jobs."""
         super().close()
         self._executor.close()
+        self.session = None
 
 
 def _explain_unsupported(

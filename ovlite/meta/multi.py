@@ -119,7 +119,8 @@ class MultiCompiledModel(CompiledModel):
 
     def submit(self, job: Job) -> None:
         if self._closed:
-            job.set_error(RequestCancelledError(f"{self.device_name} is closed"))
+            if job.begin():  # not when the caller cancelled it meanwhile
+                job.set_error(RequestCancelledError(f"{self.device_name} is closed"))
             return
         self.balancer.submit(job)
 

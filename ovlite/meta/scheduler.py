@@ -107,6 +107,7 @@ class LoadBalancer:
         self._draining = threading.local()
         self._on_idle: Callable[[], None] | None = None  # set by close()
         self._children_closed = False
+        self._handing_over = 0  # jobs given a slot and not yet in their child's submit
 
     # ---- public ----------------------------------------------------------------------------
 
@@ -186,6 +187,7 @@ class LoadBalancer:
                     self._pending.appendleft(attempt) if front else self._pending.append(attempt)
                 else:
                     child.busy += 1
+                    self._handing_over += 1
                 self._note_placement(waited=child is None)
             closed = self._children_closed
         if closed:
@@ -231,6 +233,7 @@ class LoadBalancer:
                     attempt, child = found
                     self._pending.remove(attempt)
                     child.busy += 1
+                    self._handing_over += 1
                 self._dispatch(child, attempt)
         finally:
             self._draining.active = False
@@ -238,8 +241,9 @@ class LoadBalancer:
             on_idle()
 
     def _take_on_idle(self) -> Callable[[], None] | None:
-        """After close(), the children's close once nothing waits; caller holds the lock."""
-        if self._on_idle is None or self._pending:
+        """After close(), the children's close once no job waits or is being handed to a
+        child; caller holds the lock."""
+        if self._on_idle is None or self._pending or self._handing_over:
             return None
         on_idle, self._on_idle = self._on_idle, None
         self._children_closed = True
@@ -254,24 +258,34 @@ class LoadBalancer:
         attempt.job.set_error(error)
 
     def _dispatch(self, child: Child, attempt: _Attempt) -> None:
-        if not self._start(child, attempt):
-            self._drain()  # the slot is free again
-            return
-        child_job = Job(attempt.job.inputs, lambda done: self._finished(child, attempt, done))
+        """Hand ``attempt`` to ``child``, which the caller gave a slot (``_handing_over``)."""
         try:
-            child.compiled.submit(child_job)
-        except Exception as exc:  # a child that cannot even queue the job counts as failing it
-            if not child_job.done:
-                child_job.set_error(exc)
+            if not self._start(child, attempt):
+                self._drain()  # the slot is free again
+                return
+            child_job = Job(attempt.job.inputs, lambda done: self._finished(child, attempt, done))
+            try:
+                child.compiled.submit(child_job)
+            except Exception as exc:  # a child that cannot even queue the job fails it
+                if not child_job.done:
+                    child_job.set_error(exc)
+        finally:
+            with self._lock:
+                self._handing_over -= 1
+                on_idle = self._take_on_idle()
+            if on_idle is not None:
+                on_idle()
 
     def _finished(self, child: Child, attempt: _Attempt, child_job: Job) -> None:
+        # a child that was closed (at interpreter exit, say) cancels: final, and no failure
+        cancelled = isinstance(child_job.error, RequestCancelledError)
         with self._lock:
             child.busy -= 1
             if child_job.error is None:
                 child.completed += 1
                 child.failures_in_a_row = 0
                 self._completed += 1
-            else:
+            elif not cancelled:
                 child.failures_in_a_row += 1
         try:
             if child_job.error is None:
@@ -279,6 +293,8 @@ class LoadBalancer:
                 info.setdefault("device", child.name)
                 attempt.job.set_result(child_job.outputs, info)
                 self._advance_probe()
+            elif cancelled:
+                attempt.job.set_error(child_job.error)
             else:
                 self._failed(child, attempt, child_job.error)
         finally:  # whatever a caller's completion raised, the freed slot must take the next job

@@ -390,3 +390,33 @@ def close_under_load(compiled: ov.CompiledModel) -> None:
         thread.join(HANG_S)
     assert not any(t.is_alive() for t in threads), "hang: a thread never got its answer"
     assert outcomes["completed"] >= len(threads)
+
+
+def test_closing_multi_while_a_job_is_handed_to_a_child_lets_it_run(reference: Reference) -> None:
+    """close() lands after MULTI took a job off its queue but before the child queued it: the
+    job still runs (the children are closed once it is in), and then the workers exit."""
+    core = simulated_core()
+    before = live_threads()
+    compiled = core.compile_model(MLP, "MULTI:SIMX", THROUGHPUT)
+    child = compiled.balancer.children[0].compiled
+    queue_on_child = child.submit
+    entered, closed = threading.Event(), threading.Event()
+
+    def slow_submit(job: object) -> None:  # white box: holds the job between queue and child
+        entered.set()
+        closed.wait(SHORT_HANG_S)
+        queue_on_child(job)
+
+    child.submit = slow_submit
+    x = unique_inputs(1, seed=27)[0]
+    request = compiled.create_infer_request()
+    starter = threading.Thread(target=lambda: request.start_async({"x": x}), daemon=True)
+    starter.start()
+    assert entered.wait(HANG_S), "hang: the job never reached the child"
+    in_thread(compiled.close, "close() while a job is handed to a child")
+    closed.set()
+    starter.join(HANG_S)
+    assert _finished(request, SHORT_HANG_S), "hang: the job handed over during close()"
+    assert_matches(request.results[0], reference(x), "the job handed over during close()")
+    left = wait_for_threads_to_exit(before)
+    assert not left, f"worker threads left behind: {left}"

@@ -57,7 +57,8 @@ def plan_streams(config: Mapping[str, Any]) -> GPUPlan:
     hint = config.get(props.hint.performance_mode.name, PerformanceMode.LATENCY)
     requested = config.get(props.streams.num.name)
     num_requests = int(config.get(props.hint.num_requests.name, 0) or 0)
-    if requested is not None and int(requested) >= 1:
+    explicit = requested is not None and requested != Num.AUTO and int(requested) >= 1
+    if explicit:
         streams, why = int(requested), f"NUM_STREAMS={int(requested)}"
     elif requested == Num.AUTO or hint != PerformanceMode.LATENCY:
         label = "NUM_STREAMS=AUTO" if requested == Num.AUTO else str(hint)
@@ -66,7 +67,7 @@ def plan_streams(config: Mapping[str, Any]) -> GPUPlan:
     else:
         streams, why = 1, f"{hint}: 1 stream"
     optimal = 2 * streams
-    if 0 < num_requests < optimal:
+    if 0 < num_requests < optimal and not explicit:  # an explicit NUM_STREAMS wins
         streams = min(streams, num_requests)
         optimal = num_requests
         why += f", capped by PERFORMANCE_HINT_NUM_REQUESTS={num_requests}"

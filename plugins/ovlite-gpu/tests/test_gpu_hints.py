@@ -28,6 +28,11 @@ HINT, STREAMS, NUM_REQUESTS = "PERFORMANCE_HINT", "NUM_STREAMS", "PERFORMANCE_HI
         ({STREAMS: Num.AUTO}, 2, 4),
         ({HINT: PerformanceMode.THROUGHPUT, NUM_REQUESTS: 1}, 1, 1),
         ({HINT: PerformanceMode.THROUGHPUT, NUM_REQUESTS: 3}, 2, 3),
+        (
+            {HINT: PerformanceMode.THROUGHPUT, STREAMS: Num(4), NUM_REQUESTS: 2},
+            4,
+            8,
+        ),  # explicit wins
     ],
 )
 def test_hints_become_streams_and_twice_as_many_requests(config, streams, requests):

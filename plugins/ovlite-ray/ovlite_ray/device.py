@@ -252,6 +252,7 @@ class RayCompiledModel(CompiledModel):
         self._state = threading.Condition()
         self._outstanding = 0
         self._replacing = 0
+        self._gave_up = False  # the stand-in that fails jobs once no replica is left is in
         self._ready: list[Child] = []
         self._children: dict[ReplicaHandle, Child] = {}
         for handle in handles:
@@ -273,37 +274,42 @@ class RayCompiledModel(CompiledModel):
 
     def _refresh(self) -> None:
         self._properties[keys.replicas.name] = len(self.replicas())
-        self._properties[props.optimal_number_of_infer_requests.name] = self.balancer.capacity
+        # the replicas' slots: not the stand-in that fails jobs once every replica is gone
+        serving = sum(h.capacity for h in self.replicas())
+        self._properties[props.optimal_number_of_infer_requests.name] = serving or 1
         self._properties[props.dropped_devices.name] = self.balancer.dropped()
 
     # ---- jobs ------------------------------------------------------------------------------
 
     def submit(self, job: Job) -> None:
-        if not job.begin():
-            return
+        """Hand ``job`` to the balancer as it is: it begins when a replica takes it, so it
+        can be cancelled (or expire) while it waits for a free replica slot."""
         with self._state:
-            if self._closed:
-                refused = True
-            else:
-                refused = False
+            refused = self._closed
+            if not refused:
                 self._outstanding += 1
         if refused:
-            job.set_error(RequestCancelledError(f"{self.device_name} is closed"))
+            if job.begin():
+                job.set_error(RequestCancelledError(f"{self.device_name} is closed"))
             return
-        self.balancer.submit(Job(job.inputs, lambda done: self._answer(job, done)))
+        on_done = job.on_done
 
-    def _answer(self, job: Job, done: Job) -> None:
-        try:
-            if done.error is None:
-                job.set_result(done.outputs, done.info)  # type: ignore[arg-type]
-            else:
-                job.set_error(done.error, done.info)
-        finally:
-            with self._state:
-                self._outstanding -= 1
-                last = self._closed and self._outstanding == 0
-            if last:
-                self._shut_down()
+        def answered(done: Job) -> None:
+            try:
+                if on_done is not None:
+                    on_done(done)
+            finally:
+                self._answered()
+
+        job.on_done = answered
+        self.balancer.submit(job)
+
+    def _answered(self) -> None:
+        with self._state:
+            self._outstanding -= 1
+            last = self._closed and self._outstanding == 0
+        if last:
+            self._shut_down()
 
     # ---- lost replicas ---------------------------------------------------------------------
 
@@ -320,9 +326,12 @@ class RayCompiledModel(CompiledModel):
         self.balancer.disable(child, f"{handle.describe()} died: {type(error).__name__}")
         handle.kill()  # if only its node or an object went, its resources go to the replacement
         with self._state:
-            if self._closed:
-                return
-            self._replacing += 1
+            closed = self._closed
+            if not closed:
+                self._replacing += 1
+        if closed:  # no replacement after close(); jobs still waiting must not wait for ever
+            self._give_up_if_none_left()
+            return
         threading.Thread(
             target=self._replace, name=f"{self.device_name}-replace", daemon=True
         ).start()
@@ -349,6 +358,7 @@ class RayCompiledModel(CompiledModel):
             self._state.notify_all()
         if new is not None and closed:
             new.kill()
+            self._give_up_if_none_left()
             return
         if new is not None:
             log.info("%s: %s replaces a lost replica", self.device_name, new.describe())
@@ -373,8 +383,9 @@ class RayCompiledModel(CompiledModel):
 
     def _give_up_if_none_left(self) -> None:
         with self._state:
-            if self._replacing or self.replicas() or self._closed:
+            if self._replacing or self.replicas() or self._gave_up:
                 return
+            self._gave_up = True
         # jobs waiting for a free replica would wait for ever: a last child fails them
         self.balancer.add_child(
             Child(f"{self.device_name} (no replica left)", _NoReplica(self), 1 << 30)

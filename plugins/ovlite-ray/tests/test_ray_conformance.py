@@ -15,6 +15,7 @@ class TestRayConformance(PluginConformance):
     package = "ovlite-ray"
     config = {"RAY_REPLICAS": 1}
     supports_dynamic_shapes = True  # the replicas' CPU device takes any batch size
+    supports_cancellation = True  # a job waits in the balancer until a replica slot frees
 
     def test_device_is_installed_available_and_listed(self, core: ov.Core) -> None:
         # RAY is a meta device (it compiles on other devices), and like MULTI it is not in

@@ -113,3 +113,26 @@ def test_every_replica_killed_at_once_still_answers_every_job(mlp, cases) -> Non
     wait_for_replicas(compiled, 2)
     assert not set(victims) & set(compiled.replicas())
     compiled.close()
+
+
+def test_losing_the_last_replica_after_close_ends_every_waiting_job(mlp, cases) -> None:
+    """close() with jobs still waiting for the one replica, then that replica dies: no
+    replacement is started after close, so each waiting job ends (with an error), and none
+    waits for ever."""
+    compiled = ov.Core().compile_model(mlp, "RAY:CPU", {"RAY_REPLICAS": 1})
+    (victim,) = compiled.replicas()
+    requests = [compiled.create_infer_request() for _ in range(60)]
+    for request, (data, _) in zip(requests, cases, strict=False):
+        request.start_async(data)
+    compiled.close()
+    ray.kill(victim.actor, no_restart=True)
+    outcomes = {"completed": 0, "failed": 0}
+    for index, request in enumerate(requests):
+        try:
+            assert request.wait_for(REPLACEMENT_WAIT_S * 1000), f"request {index} hangs"
+        except ov.OvliteError:
+            outcomes["failed"] += 1
+        else:
+            np.testing.assert_allclose(request.results[0], cases[index][1], rtol=1e-4, atol=1e-5)
+            outcomes["completed"] += 1
+    assert sum(outcomes.values()) == len(requests), outcomes
