@@ -75,6 +75,8 @@ class BenchmarkResult:
     executed_on: Counter
     properties: dict[str, Any]
     profiling: list[ProfilingInfo]
+    #: The shape of the data each input was given, by input name.
+    input_shapes: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def throughput(self) -> float:
@@ -168,20 +170,24 @@ def parse_shapes(text: str, model: Model) -> dict[str, list[int | str]]:
 
 
 def prepare_model(config: BenchmarkConfig) -> Model:
-    """Load the model and apply ``-shape`` and ``-b``."""
+    """Load the model and apply ``-shape`` and ``-b``.
+
+    Without any of ``-shape``, ``-b`` and ``-data_shape``, a dynamic batch dimension (the
+    first) becomes 1, so ``ovlite benchmark -m resnet18`` measures batch-1 requests."""
     model = load_model(config.model)
     if config.shape:
         model.reshape(parse_shapes(config.shape, model))
-    if config.batch:
+    if config.batch or not (config.shape or config.data_shape):
         new = {}
         for port in model.inputs:
             dims = list(port.partial_shape)
             if dims and dims[0] < 0:
-                dims[0] = config.batch
+                dims[0] = config.batch or 1
                 new[port.any_name] = dims
-        if not new:
+        if config.batch and not new:
             raise BenchmarkError(f"-b {config.batch}: the model has no dynamic batch dimension")
-        model.reshape(new)
+        if new:
+            model.reshape(new)
     return model
 
 
@@ -288,6 +294,7 @@ def run_benchmark(
         compile_ms=compile_ms,
         first_inference_ms=first_ms,
         properties=properties,
+        input_shapes={name: list(array.shape) for name, array in inputs.items()},
         **outcome,
     )
 

@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("-nireq", dest="nireq", type=int, default=0, help="requests in flight (default: optimal)")
     add("-nstreams", dest="nstreams", help="streams: N, or per device DEV:N,DEV:N")
     add("-nthreads", dest="nthreads", type=int, help="inference threads")
-    add("-b", dest="batch", type=int, help="batch size for a dynamic batch dimension")
+    add("-b", dest="batch", type=int, help="batch size for a dynamic batch dimension (default 1)")
     add("-shape", dest="shape", help="reshape the model: [1,3,224,224] or name[1,3,224,224],...")
     add("-data_shape", dest="data_shape", help="shape of generated data for dynamic inputs")
     add("-t", dest="seconds", type=float, help="seconds to measure (default 10 without -niter)")
@@ -290,6 +290,8 @@ def print_result(result: BenchmarkResult) -> None:
     print(
         f"[ INFO ] model {result.model_name} on {config.device}, hint {config.hint or 'none'}, api {config.api}"
     )
+    shapes = ", ".join(f"{name} {list(shape)}" for name, shape in result.input_shapes.items())
+    print(f"[ INFO ] inputs: {shapes}")
     print("[ INFO ] configuration applied by the device:")
     for key, value in sorted(result.properties.items()):
         print(f"[ INFO ]   {key}: {_text(value)}")

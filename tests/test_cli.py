@@ -138,6 +138,13 @@ def test_plot_writes_a_png(capsys: pytest.CaptureFixture[str], tmp_path: Path) -
     assert code == 0 and path.read_bytes()[:4] == b"\x89PNG"
 
 
+def test_a_dynamic_batch_defaults_to_one(capsys: pytest.CaptureFixture[str]) -> None:
+    """`make demo` runs the built-in ResNet-18 (dynamic batch) without -b."""
+    code, out, err = run(capsys, "benchmark", "-m", "resnet18", "-niter", "4", "-nireq", "2")
+    assert code == 0, err
+    assert "inputs: input [1, 3, 224, 224]" in out
+
+
 @pytest.mark.parametrize(
     ("args", "words"),
     [
