@@ -38,7 +38,16 @@ _RELEASED = object()  # stands in an executor's idle contexts once close() dropp
 
 #: How long the interpreter waits at exit for inferences that are running (queued ones are
 #: cancelled).  A worker still inside a native run when Python finalizes can abort the process.
-EXIT_WAIT_S = float(os.environ.get("OVLITE_EXIT_WAIT_S", "5"))
+def _exit_wait_seconds(default: float = 5.0) -> float:
+    text = os.environ.get("OVLITE_EXIT_WAIT_S", "")
+    try:
+        return max(0.0, float(text)) if text else default
+    except ValueError:
+        log.warning("OVLITE_EXIT_WAIT_S=%r is not a number of seconds; using %s", text, default)
+        return default
+
+
+EXIT_WAIT_S = _exit_wait_seconds()
 
 #: Executors whose worker threads may be alive, for the exit handler.
 _running: weakref.WeakSet[StreamsExecutor] = weakref.WeakSet()
