@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from .core import Core
     from .device_string import DeviceSpec
     from .requests import InferRequest
+    from .streams import StreamsExecutor
 
 log = logging.getLogger("ovlite")
 
@@ -181,6 +183,19 @@ class CompiledModel:
         self._timeout_ms = 0
 
     # ---- the plugin side -------------------------------------------------------------------
+
+    def serve_with(self, executor: StreamsExecutor) -> None:
+        """Run this model's jobs on ``executor`` (kept as ``self._executor``).
+
+        ``submit`` and ``run`` become the executor's own methods, one Python call less per
+        inference, and the executor closes when this model is garbage-collected: it cannot
+        tell by itself when its run function is a closure rather than a bound method.  The
+        model's :meth:`close` should still close it.
+        """
+        self._executor = executor
+        weakref.finalize(self, executor.close, False)
+        self.submit = executor.submit  # type: ignore[method-assign]
+        self.run = executor.call  # type: ignore[method-assign]
 
     def submit(self, job: Job) -> None:
         """Start ``job`` without blocking; finish it later with ``set_result``/``set_error``.

@@ -36,8 +36,7 @@ log = logging.getLogger("ovlite.streams")
 _STOP = object()
 _RELEASED = object()  # stands in an executor's idle contexts once close() dropped them
 
-#: How long the interpreter waits at exit for inferences that are running (queued ones are
-#: cancelled).  A worker still inside a native run when Python finalizes can abort the process.
+
 def _exit_wait_seconds(default: float = 5.0) -> float:
     text = os.environ.get("OVLITE_EXIT_WAIT_S", "")
     try:
@@ -47,6 +46,8 @@ def _exit_wait_seconds(default: float = 5.0) -> float:
         return default
 
 
+#: How long the interpreter waits at exit for inferences that are running (queued ones are
+#: cancelled).  A worker still inside a native run when Python finalizes can abort the process.
 EXIT_WAIT_S = _exit_wait_seconds()
 
 #: Executors whose worker threads may be alive, for the exit handler.

@@ -19,7 +19,6 @@ handed to its ``onnxruntime_provider``).
 from __future__ import annotations
 
 import logging
-import weakref
 from typing import Any
 
 from .. import properties as props
@@ -203,12 +202,7 @@ class HeteroCompiledModel(CompiledModel):
             [port.any_name for port in model.inputs],
             {"device": name},
         )
-        self._executor = StreamsExecutor([self.session._sess] * streams, run, name)
-        # run is a closure, so the executor cannot tell when this model is collected
-        weakref.finalize(self, self._executor.close, False)
-        # submit queues a job for the first free stream, run runs in the caller's thread
-        self.submit = self._executor.submit  # type: ignore[method-assign]
-        self.run = self._executor.call  # type: ignore[method-assign]
+        self.serve_with(StreamsExecutor([self.session._sess] * streams, run, name))
 
         split = ", ".join(f"{device} {count} nodes" for device, count in node_counts.items())
         reason = (

@@ -67,15 +67,9 @@ class CPUCompiledModel(CompiledModel):
             run = session_runner(
                 output_names, input_names, MappingProxyType({"device": device_name})
             )
-        self._executor = StreamsExecutor(
-            contexts=contexts, run=run, name=f"{device_name}:{model.friendly_name}"
+        self.serve_with(
+            StreamsExecutor(contexts=contexts, run=run, name=f"{device_name}:{model.friendly_name}")
         )
-        # The run function is a closure, not a method, so the executor cannot see when this
-        # model is garbage-collected: stop its workers then ourselves.
-        weakref.finalize(self, self._executor.close, False)
-        # The executor's bound methods stand in for ours: one Python call less per inference.
-        self.submit = self._executor.submit  # type: ignore[method-assign]
-        self.run = self._executor.call  # type: ignore[method-assign]
 
         super().__init__(
             model,

@@ -15,7 +15,6 @@ numpy arrays take ONNX Runtime's ordinary path and get numpy outputs.
 from __future__ import annotations
 
 import logging
-import weakref
 from collections.abc import Sequence
 from types import MappingProxyType
 from typing import Any
@@ -69,12 +68,9 @@ class GPUCompiledModel(CompiledModel):
             MappingProxyType({"device": device_name}),
             gpu,
         )
-        self._executor = StreamsExecutor(
-            contexts=sessions, run=run, name=f"{device_name}:{model.friendly_name}"
+        self.serve_with(
+            StreamsExecutor(contexts=sessions, run=run, name=f"{device_name}:{model.friendly_name}")
         )
-        weakref.finalize(self, self._executor.close, False)
-        self.submit = self._executor.submit  # type: ignore[method-assign]
-        self.run = self._executor.call  # type: ignore[method-assign]
         accelerated = bool(gpu.backend.accelerator) and gpu.backend.accelerator in providers
         super().__init__(
             model, device_name, _properties(plan, sizes, reason, device_name, accelerated)

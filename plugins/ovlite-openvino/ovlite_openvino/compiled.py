@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import os
-import weakref
 from collections.abc import Sequence
 from types import MappingProxyType
 from typing import Any
@@ -98,14 +97,13 @@ class OpenVINOCompiledModel(CompiledModel):
             [port.any_name for port in model.inputs],
             MappingProxyType({"device": device_name}),
         )
-        self._executor = StreamsExecutor(
-            contexts=[session._sess] * requests,
-            run=run,
-            name=f"{device_name}:{model.friendly_name}",
+        self.serve_with(
+            StreamsExecutor(
+                contexts=[session._sess] * requests,
+                run=run,
+                name=f"{device_name}:{model.friendly_name}",
+            )
         )
-        weakref.finalize(self, self._executor.close, False)
-        self.submit = self._executor.submit  # type: ignore[method-assign]
-        self.run = self._executor.call  # type: ignore[method-assign]
 
         reason = _reason(target, config, chosen, source, options, requests)
         log.debug("%s: compiled %r: %s", device_name, model.friendly_name, reason)
