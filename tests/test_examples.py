@@ -1,4 +1,4 @@
-"""Every example runs (on the CPU plugin, which `make test` installs)."""
+"""Every example runs (on the plugins `make test` installs: CPU, OPENVINO, RAY)."""
 
 from __future__ import annotations
 
@@ -48,3 +48,32 @@ def test_multi_auto_program() -> None:
     shares = re.findall(r"  (\S+) ran (\d+) of 40 requests", out)
     assert shares and sum(int(n) for _, n in shares) == 40, out
     assert {name for name, _ in shares} <= set(ov.Core().available_devices), out
+
+
+def _available(device: str) -> bool:
+    return device in ov.Core().available_devices
+
+
+@pytest.mark.skipif(not _available("OPENVINO"), reason="OPENVINO is not available here")
+def test_hetero_split_program() -> None:
+    out = run_example("examples/hetero_split.py")
+    assert "OPENVINO.CPU supports 2 of 4 nodes" in out
+    assert "gelu -> CPU" in out and "fc2 -> OPENVINO.CPU" in out
+    assert "runs on ['OPENVINO.CPU', 'CPU']" in out
+    difference = float(re.search(r"largest difference from CPU alone: (\S+)", out).group(1))
+    assert difference < 1e-3, out
+
+
+@pytest.mark.skipif(not _available("OPENVINO"), reason="OPENVINO is not available here")
+def test_openvino_precision_program() -> None:
+    out = run_example("examples/openvino_precision.py", "-t", "0.5")
+    assert "INFERENCE_PRECISION_HINT=f32" in out
+    f32 = re.search(r", f32: .*\n  largest difference from CPU f32: (\S+);", out)
+    assert f32 and float(f32.group(1)) < 1e-3, out
+
+
+@pytest.mark.skipif("RAY" not in ov.Core().devices(), reason="ovlite-ray is not installed here")
+def test_ray_replicas_program() -> None:
+    out = run_example("examples/ray_replicas.py", "-n", "20", "-r", "1")
+    assert "RAY:CPU: 1 replicas ready" in out
+    assert "20 of 20 requests answered by ['RAY:CPU']" in out
