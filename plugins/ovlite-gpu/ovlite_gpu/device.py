@@ -25,7 +25,14 @@ Discover = Callable[[], tuple[list[GPUInfo], str]]
 
 def discover_gpus() -> tuple[list[GPUInfo], str]:
     """The GPUs of this machine and a note on the onnxruntime used; ``([], why)`` if none."""
-    os.environ.setdefault("CUDA_DEVICE_ORDER", "PCI_BUS_ID")  # CUDA numbers GPUs as we do
+    # CUDA numbers GPUs as we do, by PCI bus, if it reads this before it initialises
+    order = os.environ.setdefault("CUDA_DEVICE_ORDER", "PCI_BUS_ID")
+    if order != "PCI_BUS_ID":
+        log.warning(
+            "CUDA_DEVICE_ORDER=%s: GPU.N is numbered by PCI bus, so it may name another GPU "
+            "than CUDA device N; unset it or set PCI_BUS_ID",
+            order,
+        )
     try:
         import onnxruntime as ort
 
