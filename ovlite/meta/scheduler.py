@@ -38,6 +38,9 @@ PROBE_MARGIN = 1.03
 SATURATED = 0.75
 #: Completions a probe window needs at least, besides its minimum duration.
 PROBE_MIN_COMPLETIONS = 30
+#: What a ``spare`` callback returns when a child is on its way (a replacement starting): the
+#: job waits in the queue for it instead of failing, and nobody blocks meanwhile.
+CHILD_COMING = object()
 
 
 @dataclass(eq=False)
@@ -91,7 +94,7 @@ class LoadBalancer:
         probe_seconds: float = 0.5,
         reprobe_seconds: float = 30.0,
         probe: bool = True,
-        spare: Callable[[set[str]], Child | None] | None = None,
+        spare: Callable[[set[str]], Child | object | None] | None = None,
         on_change: Callable[[], None] | None = None,
     ) -> None:
         self.children = list(children)
@@ -313,7 +316,17 @@ class LoadBalancer:
             )
         if not self._can_ever_run(attempt) and self.spare is not None:
             spare = self.spare(set(attempt.errors))
-            if spare is not None:
+            if spare is CHILD_COMING:  # wait in the queue; add_child() drains it
+                with self._lock:
+                    closed = self._children_closed
+                    if not closed:
+                        self._pending.appendleft(attempt)
+                if closed:
+                    self._cancel(attempt)
+                else:
+                    self._drain()  # the child may have come meanwhile
+                return
+            if isinstance(spare, Child):
                 self.add_child(spare)
         if self._can_ever_run(attempt):
             self._place(attempt, front=True)

@@ -25,7 +25,7 @@ from ovlite.device import Availability, CompiledModel, Device
 from ovlite.device_string import DeviceSpec
 from ovlite.errors import CompileError, DeviceStringError, InferenceError, RequestCancelledError
 from ovlite.jobs import Job
-from ovlite.meta.scheduler import Child, LoadBalancer
+from ovlite.meta.scheduler import CHILD_COMING, Child, LoadBalancer
 from ovlite.model import Model
 from ovlite.properties.hint import PerformanceMode
 
@@ -372,14 +372,14 @@ class RayCompiledModel(CompiledModel):
         for child in ready:
             self.balancer.add_child(child)
 
-    def _spare(self, failed: set[str]) -> Child | None:
-        """A job failed on every replica: wait for a replacement to run it (the balancer adds
-        it); ``None`` when none is coming."""
-        deadline = time.monotonic() + START_TIMEOUT_S * REPLACE_ATTEMPTS
+    def _spare(self, failed: set[str]) -> Child | object | None:
+        """A job failed on every replica: a replacement that is ready, else ``CHILD_COMING``
+        while one is starting (the job waits in the queue for it; nothing blocks), else
+        ``None`` (the job fails)."""
         with self._state:
-            while not self._ready and self._replacing and time.monotonic() < deadline:
-                self._state.wait(1.0)
-            return self._ready.pop(0) if self._ready else None
+            if self._ready:
+                return self._ready.pop(0)
+            return CHILD_COMING if self._replacing else None
 
     def _give_up_if_none_left(self) -> None:
         with self._state:
