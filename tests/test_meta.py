@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 
 import numpy as np
@@ -302,3 +303,38 @@ def test_default_device_is_auto_and_picks_the_real_cpu() -> None:
     assert request.executed_on == "CPU"
     multi = ov.Core().compile_model(MLP, "MULTI:CPU")
     assert multi({"x": x(1)})[0].shape == (1, 8)
+
+
+def test_a_job_waiting_for_a_child_that_never_comes_fails_once() -> None:
+    """The balancer's spare callback may answer CHILD_COMING (RAY: a replacement replica is
+    starting): the job every child failed waits in the queue, and fails, once, when its owner
+    says the child will not come."""
+    from ovlite.jobs import Job
+    from ovlite.meta.scheduler import CHILD_COMING, Child, LoadBalancer
+
+    core = make_core(SimulatedDevice("DEAD", fail_when=lambda inputs: True))
+    dead = core.compile_model(models.tiny_mlp(), "DEAD")
+    coming: list[set[str]] = []
+
+    def spare(failed: set[str]) -> object:
+        coming.append(failed)
+        return CHILD_COMING
+
+    balancer = LoadBalancer([Child("DEAD", dead, 2)], "TEST", probe=False, spare=spare)
+    finished = threading.Event()
+    outcomes: list[BaseException | None] = []
+
+    def on_done(job: Job) -> None:
+        outcomes.append(job.error)
+        finished.set()
+
+    balancer.submit(Job([np.ones((1, 16), np.float32)], on_done))
+    for _ in range(1000):  # the child fails the job on its worker thread: up to 10 s
+        if coming:
+            break
+        time.sleep(0.01)
+    assert coming == [{"DEAD"}] and not finished.is_set()  # waiting, not failed
+    balancer.fail_stranded()
+    assert finished.wait(10)
+    assert len(outcomes) == 1 and isinstance(outcomes[0], ov.InferenceError)
+    assert "every device failed" in str(outcomes[0])

@@ -39,7 +39,8 @@ SATURATED = 0.75
 #: Completions a probe window needs at least, besides its minimum duration.
 PROBE_MIN_COMPLETIONS = 30
 #: What a ``spare`` callback returns when a child is on its way (a replacement starting): the
-#: job waits in the queue for it instead of failing, and nobody blocks meanwhile.
+#: job waits in the queue for it instead of failing, and nobody blocks meanwhile.  If the child
+#: never comes, the callback's owner calls :meth:`LoadBalancer.fail_stranded`.
 CHILD_COMING = object()
 
 
@@ -139,6 +140,17 @@ class LoadBalancer:
                 return
             self._on_idle = close_children
         self._drain()
+
+    def fail_stranded(self) -> None:
+        """Fail the waiting jobs every child has failed: after ``spare`` answered
+        ``CHILD_COMING`` for them and the child did not come after all."""
+        with self._lock:
+            stranded = [a for a in self._pending if a.errors and not self._can_ever_run(a)]
+            for attempt in stranded:
+                self._pending.remove(attempt)
+        for attempt in stranded:
+            self._fail_for_good(attempt)
+        self._drain()  # the queue may be empty now: a pending close() can go ahead
 
     def add_child(self, child: Child, *, first: bool = False) -> None:
         """Add a child (AUTO's device once compiled); ``first`` puts it at top priority.
@@ -331,9 +343,12 @@ class LoadBalancer:
         if self._can_ever_run(attempt):
             self._place(attempt, front=True)
             return
+        self._fail_for_good(attempt)
+
+    def _fail_for_good(self, attempt: _Attempt) -> None:
         details = "; ".join(f"{name}: {exc}" for name, exc in attempt.errors.items())
         final = InferenceError(f"{self.name}: every device failed the request ({details})")
-        final.__cause__ = error
+        final.__cause__ = next(reversed(attempt.errors.values()))
         attempt.job.set_error(final)
 
     def _others_enabled(self, child: Child) -> bool:

@@ -365,6 +365,7 @@ class RayCompiledModel(CompiledModel):
         self._attach_ready()
         if new is None:
             self._give_up_if_none_left()
+            self.balancer.fail_stranded()  # jobs that waited for this replacement
 
     def _attach_ready(self) -> None:
         with self._state:
