@@ -245,11 +245,6 @@ class TestHeteroConformance(PluginConformance):
     supports_throughput_streams = True  # NUM_STREAMS inferences run on the session at once
     supports_dynamic_shapes = True  # ONNX Runtime takes any shape the model allows
 
-    def test_device_is_installed_available_and_listed(self, core: ov.Core) -> None:
-        # a meta device is not listed in available_devices (as in OpenVINO); its child is
-        assert self.plugin_device(core).availability()
-        assert "CPU" in core.available_devices
-
     @pytest.mark.parametrize("hint", ["LATENCY", "THROUGHPUT", "CUMULATIVE_THROUGHPUT"])
     def test_compiled_model_reports_the_required_properties(
         self, model: ov.Model, compile_model: Any, hint: str
@@ -260,15 +255,6 @@ class TestHeteroConformance(PluginConformance):
         assert set(REQUIRED_COMPILED_PROPERTIES) <= set(supported)
         assert compiled.get_property(props.execution_devices) == ["CPU"]
         assert compiled.get_property(props.hint.performance_mode) == hint
-
-    def test_runs_beside_cpu_in_multi(
-        self, core: ov.Core, model: ov.Model, compile_model: Any, reference: Any
-    ) -> None:
-        # "MULTI:HETERO:CPU,CPU" would give both to HETERO (a nested list takes the rest)
-        compiled = compile_model(
-            model, {props.device.priorities.name: [self.device, "CPU"]}, device="MULTI"
-        )
-        assert self._run_many(compiled, model, reference, 1100) <= {"HETERO", "CPU"}
 
 
 def test_node_placement_maps_fused_and_removed_nodes_back() -> None:
