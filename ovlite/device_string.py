@@ -73,6 +73,23 @@ def parse_device(text: str | DeviceSpec) -> DeviceSpec:
     return spec
 
 
+def single_child(spec: DeviceSpec, missing: str, several: str) -> DeviceSpec:
+    """The one child of a meta device that wraps exactly one device (``BATCH:GPU(8)``,
+    ``RAY:CPU``); :class:`DeviceStringError` saying ``missing`` when there is none,
+    ``several`` when there are more, and naming an excluded child."""
+    text = str(spec)
+    if not spec.children:
+        raise DeviceStringError(text, len(text), missing)
+    if len(spec.children) > 1:
+        raise DeviceStringError(text, 0, several)
+    child = spec.children[0]
+    if child.excluded:
+        raise DeviceStringError(
+            text, 0, f"{spec.name} cannot exclude devices ('-{child.full_name}')"
+        )
+    return child
+
+
 def canonical(text: str | DeviceSpec) -> str:
     """The canonical spelling of a device string: ``"multi:gpu(4), cpu"`` -> ``"MULTI:GPU(4),CPU"``."""
     return str(parse_device(text))

@@ -49,10 +49,9 @@ import onnx
 from .. import properties as props
 from ..binding import is_device_tensor
 from ..device import CompiledModel, Device
-from ..device_string import DeviceSpec
+from ..device_string import DeviceSpec, single_child
 from ..errors import (
     CompileError,
-    DeviceStringError,
     InferenceError,
     InputShapeError,
     ModelError,
@@ -260,19 +259,11 @@ class BatchDevice(Device):
     @staticmethod
     def child_spec(spec: DeviceSpec) -> DeviceSpec:
         """The one child of ``BATCH:DEV``; a clear error for anything else."""
-        text = str(spec)
-        if not spec.children:
-            raise DeviceStringError(
-                text, len(text), "BATCH needs a device to batch on: BATCH:GPU(8) or BATCH:CPU(4)"
-            )
-        if len(spec.children) > 1:
-            raise DeviceStringError(
-                text, 0, "BATCH batches on one device; use MULTI:BATCH:... for several"
-            )
-        child = spec.children[0]
-        if child.excluded:
-            raise DeviceStringError(text, 0, f"BATCH cannot exclude devices ('-{child.full_name}')")
-        return child
+        return single_child(
+            spec,
+            "BATCH needs a device to batch on: BATCH:GPU(8) or BATCH:CPU(4)",
+            "BATCH batches on one device; use MULTI:BATCH:... for several",
+        )
 
 
 def reported_batch_size(

@@ -22,8 +22,8 @@ from typing import Any
 from ovlite import properties as props
 from ovlite.core import BATCH_KEYS
 from ovlite.device import Availability, CompiledModel, Device
-from ovlite.device_string import DeviceSpec
-from ovlite.errors import CompileError, DeviceStringError, InferenceError, RequestCancelledError
+from ovlite.device_string import DeviceSpec, single_child
+from ovlite.errors import CompileError, InferenceError, RequestCancelledError
 from ovlite.jobs import Job
 from ovlite.meta.scheduler import CHILD_COMING, Child, LoadBalancer
 from ovlite.model import Model
@@ -96,23 +96,13 @@ class RayDevice(Device):
 
 def replica_spec(spec: DeviceSpec) -> DeviceSpec:
     """The device each replica compiles on: the one child of ``RAY:<device>``."""
-    text = str(spec)
-    if not spec.children:
-        raise DeviceStringError(
-            text, len(text), "RAY needs the device its replicas run on: RAY:CPU, RAY:GPU"
-        )
-    if len(spec.children) > 1:
-        raise DeviceStringError(
-            text,
-            0,
-            "RAY's replicas run one device: RAY:CPU, or RAY:MULTI:GPU,CPU for replicas that "
-            "balance over GPU and CPU; to run RAY beside another device put it last: "
-            "MULTI:CPU,RAY:CPU",
-        )
-    child = spec.children[0]
-    if child.excluded:
-        raise DeviceStringError(text, 0, f"RAY cannot exclude devices ('-{child.full_name}')")
-    return child
+    return single_child(
+        spec,
+        "RAY needs the device its replicas run on: RAY:CPU, RAY:GPU",
+        "RAY's replicas run one device: RAY:CPU, or RAY:MULTI:GPU,CPU for replicas that "
+        "balance over GPU and CPU; to run RAY beside another device put it last: "
+        "MULTI:CPU,RAY:CPU",
+    )
 
 
 class ReplicaStarter:
