@@ -194,33 +194,34 @@ class StreamsExecutor(Generic[Context]):
             job.set_result(outputs, info)
 
     def _cancel_leftovers(self) -> None:
-        while True:
-            try:
-                job = self._jobs.get_nowait()
-            except queue.Empty:
-                return
-            if job is not _STOP and job.begin():
-                job.set_error(RequestCancelledError(f"{self.name} was closed before the job ran"))
+        self._cancel(self._take_queued(), "was closed before the job ran")
 
     def _stop_now(self, reason: str) -> list[threading.Thread]:
         """Cancel every queued job and tell each worker to stop after its current one."""
         with self._lock:
             self._closed = True
             workers = list(self._threads)
-            queued = []
-            while True:
-                try:
-                    item = self._jobs.get_nowait()
-                except queue.Empty:
-                    break
-                if item is not _STOP:
-                    queued.append(item)
+            queued = self._take_queued()
             for _ in workers:
                 self._jobs.put(_STOP)
-        for job in queued:
-            if job.begin():
-                job.set_error(RequestCancelledError(f"{self.name}: {reason}"))
+        self._cancel(queued, reason)
         return workers
+
+    def _take_queued(self) -> list[Job]:
+        """Empty the job queue, stop signals included; the jobs that were in it."""
+        jobs = []
+        while True:
+            try:
+                item = self._jobs.get_nowait()
+            except queue.Empty:
+                return jobs
+            if item is not _STOP:
+                jobs.append(item)
+
+    def _cancel(self, jobs: list[Job], reason: str) -> None:
+        for job in jobs:
+            if job.begin():
+                job.set_error(RequestCancelledError(f"{self.name} {reason}"))
 
 
 @atexit.register
@@ -232,7 +233,7 @@ def _stop_workers_at_exit() -> None:
     the process.  Queued jobs are cancelled; running ones get up to :data:`EXIT_WAIT_S`.
     """
     executors = list(_running)
-    workers = [t for e in executors for t in e._stop_now("cancelled: the interpreter is exiting")]
+    workers = [t for e in executors for t in e._stop_now("was stopped: the interpreter is exiting")]
     deadline = time.monotonic() + EXIT_WAIT_S
     for thread in workers:
         if thread is not threading.current_thread():
