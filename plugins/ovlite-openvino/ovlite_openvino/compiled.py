@@ -32,7 +32,7 @@ from ovlite.onnxruntime import create_session, session_runner
 from ovlite.properties.hint import ExecutionMode, PerformanceMode
 
 from . import openvino_c, settings
-from .runtime import RUNTIME_DISTRIBUTION, RuntimeProbe
+from .runtime import RUNTIME_DISTRIBUTION
 
 log = logging.getLogger("ovlite.openvino")
 
@@ -63,7 +63,6 @@ class OpenVINOCompiledModel(CompiledModel):
         device_name: str,
         target: str,
         config: dict[str, Any],
-        runtime: RuntimeProbe,
     ) -> None:
         import onnxruntime as ort
 

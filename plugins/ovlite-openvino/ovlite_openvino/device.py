@@ -142,7 +142,7 @@ class OpenVINODevice(Device):
         from .compiled import OpenVINOCompiledModel
 
         target = self._check_id(spec.id)
-        return OpenVINOCompiledModel(model, spec.full_name, target, config, self.runtime())
+        return OpenVINOCompiledModel(model, spec.full_name, target, config)
 
     def _check_id(self, device_id: str | None) -> str:
         """The OpenVINO device name for ``device_id``, or ``DeviceNotFoundError``."""
@@ -170,7 +170,7 @@ class NPUDevice(OpenVINODevice):
         from .compiled import OpenVINOCompiledModel
 
         target = self._check_id(None)
-        return OpenVINOCompiledModel(model, spec.full_name, target, config, self.runtime())
+        return OpenVINOCompiledModel(model, spec.full_name, target, config)
 
 
 def _library() -> Any:
