@@ -212,16 +212,17 @@ def _owner(flavours: list[Flavour], folder: str | None, version: str | None) -> 
         return None
     site = str(Path(folder).parent)
     here = [f for f in flavours if str(Path(f.location)) == site] or flavours
-    same_version = [f for f in here if version is not None and _same_version(f.version, version)]
-    if len(same_version) == 1:
-        return same_version[0].name
+    matching = [f for f in here if version is not None and same_version(f.version, version)]
+    if len(matching) == 1:
+        return matching[0].name
     if len(here) == 1 and version is None:
         return here[0].name
     return None
 
 
-def _same_version(distribution: str, module: str) -> bool:
-    # a local build suffix (1.24.1+openvino) is not a different version
+def same_version(distribution: str, module: str) -> bool:
+    """Whether a distribution's version and its module's ``__version__`` agree; a local build
+    suffix (``1.24.1+openvino``) is not a different version."""
     return distribution.split("+")[0] == module.split("+")[0]
 
 

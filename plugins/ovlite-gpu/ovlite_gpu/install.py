@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ovlite.onnxruntime_install import canonical_name as canonical
+from ovlite.onnxruntime_install import same_version
 
 from .backends import BACKENDS
 
@@ -59,7 +60,7 @@ def diagnose(
                 f"{backend.provider} ({', '.join(providers)}): another flavour installed after "
                 f"it ({others}) overwrote its files; fix: {fix}"
             )
-        elif version.split("+")[0] != module_version.split("+")[0]:
+        elif not same_version(version, module_version):
             result.errors.append(
                 f"{name} {version} is installed but the onnxruntime module is version "
                 f"{module_version}: the files of two releases are mixed; fix: {fix}"
