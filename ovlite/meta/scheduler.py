@@ -326,21 +326,13 @@ class LoadBalancer:
             self.disable(
                 child, f"failed {child.failures_in_a_row} requests in a row; last: {error}"
             )
+        coming = False
         if not self._can_ever_run(attempt) and self.spare is not None:
             spare = self.spare(set(attempt.errors))
-            if spare is CHILD_COMING:  # wait in the queue; add_child() drains it
-                with self._lock:
-                    closed = self._children_closed
-                    if not closed:
-                        self._pending.appendleft(attempt)
-                if closed:
-                    self._cancel(attempt)
-                else:
-                    self._drain()  # the child may have come meanwhile
-                return
             if isinstance(spare, Child):
                 self.add_child(spare)
-        if self._can_ever_run(attempt):
+            coming = spare is CHILD_COMING  # then it waits in the queue; add_child() drains it
+        if coming or self._can_ever_run(attempt):
             self._place(attempt, front=True)
             return
         self._fail_for_good(attempt)
