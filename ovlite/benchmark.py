@@ -77,6 +77,9 @@ class BenchmarkResult:
     profiling: list[ProfilingInfo]
     #: The shape of the data each input was given, by input name.
     input_shapes: dict[str, list[int]] = field(default_factory=dict)
+    #: Time a meta device spent settling after the first inference (AUTO compiling and
+    #: measuring its candidates), waited for before measuring; 0 for other devices.
+    settle_ms: float = 0.0
 
     @property
     def throughput(self) -> float:
@@ -107,6 +110,7 @@ class BenchmarkResult:
             "api": self.config.api,
             "compile_ms": self.compile_ms,
             "first_inference_ms": self.first_inference_ms,
+            "settle_ms": self.settle_ms,
             "count": self.count,
             "duration_s": self.duration_s,
             "throughput_fps": self.throughput,
@@ -282,6 +286,7 @@ def run_benchmark(
         started = time.perf_counter()
         first.infer(inputs)
         first_ms = (time.perf_counter() - started) * 1000
+        settle_ms = _settle(compiled)
         seconds = config.seconds if config.seconds or config.niter else 10.0
         measure = _measure_sync if config.api == "sync" else _measure_async
         outcome = measure(compiled, inputs, config, seconds, progress)
@@ -295,8 +300,20 @@ def run_benchmark(
         first_inference_ms=first_ms,
         properties=properties,
         input_shapes={name: list(array.shape) for name, array in inputs.items()},
+        settle_ms=settle_ms,
         **outcome,
     )
+
+
+def _settle(compiled: CompiledModel) -> float:
+    """Wait until a device that settles in the background (AUTO choosing by measurement)
+    serves from its final choice, so the run measures that; the milliseconds waited."""
+    wait = getattr(compiled, "wait_until_ready", None)
+    if wait is None:
+        return 0.0
+    started = time.perf_counter()
+    wait()
+    return (time.perf_counter() - started) * 1000
 
 
 class _Recorder:

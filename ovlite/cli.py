@@ -217,6 +217,11 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
             run_one(core, variant, quiet=True) for variant in compare_configs(base, args.compare)
         ]
         print_comparison(results)
+        if args.plot:
+            from .plot import plot_comparison
+
+            plot_comparison(results, args.plot)
+            print(f"[ INFO ] plot written to {args.plot}")
         return 0
     result = run_one(core, base, quiet=False)
     if args.dump_config:
@@ -297,6 +302,8 @@ def print_result(result: BenchmarkResult) -> None:
         print(f"[ INFO ]   {key}: {_text(value)}")
     print(f"[ INFO ] compile model took {result.compile_ms:.2f} ms")
     print(f"[ INFO ] first inference took {result.first_inference_ms:.2f} ms")
+    if result.settle_ms:
+        print(f"[ INFO ] {config.device} settled on its device in {result.settle_ms:.0f} ms more")
     print(f"[ INFO ] count:      {result.count} iterations")
     print(f"[ INFO ] duration:   {result.duration_s * 1000:.2f} ms")
     print("[ INFO ] latency:")
@@ -327,12 +334,21 @@ def print_counters(result: BenchmarkResult) -> None:
 def print_comparison(results: list[BenchmarkResult]) -> None:
     base = results[0].throughput or 1.0
     print()
-    print(f"{'configuration':40} {'FPS':>10} {'median ms':>10} {'p90 ms':>9} {'vs first':>9}")
+    print(
+        f"{'configuration':36} {'FPS':>10} {'median ms':>10} {'p90 ms':>9} {'vs first':>9}"
+        f"  {'precision':9} runs on"
+    )
     for result in results:
+        devices = ", ".join(result.properties.get(props.execution_devices.name, []))
+        precision = str(result.properties.get(props.hint.inference_precision.name, "")) or "-"
         print(
-            f"{result.config.label:40} {result.throughput:10.2f} {result.latency('median'):10.2f} "
-            f"{result.latency('p90'):9.2f} {result.throughput / base:8.2f}x"
+            f"{result.config.label:36} {result.throughput:10.2f} {result.latency('median'):10.2f} "
+            f"{result.latency('p90'):9.2f} {result.throughput / base:8.2f}x  {precision:9} {devices}"
         )
+    for result in results:
+        reason = result.properties.get(props.configuration_reason.name)
+        if parse_device(result.config.device).name == "AUTO" and reason:
+            print(f"\n[ INFO ] {result.config.label}: {reason}")
 
 
 class ProgressBar:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from .benchmark import BenchmarkResult
 from .errors import OvliteError
 
 
-def plot_result(result: BenchmarkResult, path: str) -> None:
-    """Draw the run to a PNG; needs matplotlib (``pip install 'ovlite[plot]'``)."""
+def _pyplot() -> Any:
     try:
         import matplotlib
 
@@ -15,6 +17,12 @@ def plot_result(result: BenchmarkResult, path: str) -> None:
         import matplotlib.pyplot as plt
     except ImportError as exc:
         raise OvliteError("--plot needs matplotlib: pip install 'ovlite[plot]'") from exc
+    return plt
+
+
+def plot_result(result: BenchmarkResult, path: str) -> None:
+    """Draw the run to a PNG; needs matplotlib (``pip install 'ovlite[plot]'``)."""
+    plt = _pyplot()
     shares = result.executed_on
     columns = 3 if len(shares) > 1 else 2
     figure, axes = plt.subplots(1, columns, figsize=(5 * columns, 4))
@@ -27,6 +35,30 @@ def plot_result(result: BenchmarkResult, path: str) -> None:
     if columns == 3:
         axes[2].bar(list(shares), list(shares.values()))
         axes[2].set(ylabel="requests", title="requests per device")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def plot_comparison(results: Sequence[BenchmarkResult], path: str) -> None:
+    """``--compare ... --plot``: throughput and median latency (with p90) per configuration."""
+    plt = _pyplot()
+    labels = [r.config.label for r in results]
+    positions = range(len(results))
+    figure, (left, right) = plt.subplots(1, 2, figsize=(max(8, 2.2 * len(results)), 4.5))
+    figure.suptitle(f"{results[0].model_name}: configurations compared")
+    bars = left.bar(positions, [r.throughput for r in results], color="tab:blue")
+    left.bar_label(bars, fmt="%.1f")
+    left.set(ylabel="inferences per second", title="throughput (higher is better)")
+    medians = [r.latency("median") for r in results]
+    spread = [max(0.0, r.latency("p90") - m) for r, m in zip(results, medians, strict=True)]
+    bars = right.bar(
+        positions, medians, yerr=[[0.0] * len(results), spread], color="tab:orange", capsize=4
+    )
+    right.bar_label(bars, fmt="%.2f", label_type="center")
+    right.set(ylabel="latency (ms)", title="median latency, bar to p90 (lower is better)")
+    for axis in (left, right):
+        axis.set_xticks(list(positions), labels, rotation=20, ha="right")
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)

@@ -131,6 +131,36 @@ def test_compare_prints_ratios(capsys: pytest.CaptureFixture[str]) -> None:
     assert "CPU latency" in out and "CPU throughput" in out and "1.00x" in out
 
 
+def test_compare_with_auto_prints_its_choice_and_plots_the_comparison(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "compare.png"
+    code, out, _ = run(
+        capsys,
+        "benchmark",
+        "-m",
+        "tiny_mlp",
+        "-niter",
+        "100",
+        "-load_config",
+        str(_write(tmp_path / "auto.json", {"AUTO": {"OVLITE_AUTO_MEASURE_MS": 100}})),
+        "--compare",
+        "CPU",
+        "AUTO",
+        "--plot",
+        str(path),
+    )
+    assert code == 0 and path.read_bytes()[:4] == b"\x89PNG"
+    assert "AUTO throughput: THROUGHPUT: chose" in out  # AUTO's reason, after the table
+    assert "f32" in out  # the precision column
+
+
+def _write(path: Path, data: dict) -> Path:
+    path.write_text(json.dumps(data))
+    return path
+
+
 def test_plot_writes_a_png(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     path = tmp_path / "run.png"

@@ -216,6 +216,11 @@ def test_multi_needs_a_device_list_and_cannot_exclude() -> None:
 # ---- AUTO -----------------------------------------------------------------------------------
 
 
+#: AUTO without measuring: the first candidate by priority, as OpenVINO's AUTO chooses (the
+#: measured choice is tested in test_auto.py).
+BY_PRIORITY = {"OVLITE_AUTO_MEASURE_MS": 0}
+
+
 def auto_core(**gpu: object) -> ov.Core:
     return make_core(
         SimulatedDevice("SIMGPU", priority=100, **gpu),  # type: ignore[arg-type]
@@ -226,7 +231,7 @@ def auto_core(**gpu: object) -> ov.Core:
 
 def test_auto_prefers_the_highest_priority_and_follows_lists_and_exclusions() -> None:
     core = auto_core()
-    config = {"ENABLE_STARTUP_FALLBACK": False}
+    config = {"ENABLE_STARTUP_FALLBACK": False, **BY_PRIORITY}
     assert core.compile_model(MLP, "AUTO", config).get_property(props.execution_devices) == [
         "SIMGPU"
     ]
@@ -242,7 +247,7 @@ def test_auto_prefers_the_highest_priority_and_follows_lists_and_exclusions() ->
 
 def test_auto_skips_a_device_that_cannot_compile_and_says_why() -> None:
     core = auto_core(compile_error="unsupported operator Foo")
-    compiled = core.compile_model(MLP, "AUTO")
+    compiled = core.compile_model(MLP, "AUTO", BY_PRIORITY)
     assert compiled.get_property(props.execution_devices) == ["SIMCPU"]
     reason = compiled.get_property(props.configuration_reason)
     assert "SIMGPU skipped" in reason and "unsupported operator Foo" in reason
@@ -250,7 +255,7 @@ def test_auto_skips_a_device_that_cannot_compile_and_says_why() -> None:
 
 def test_auto_serves_from_a_quick_device_while_the_chosen_one_compiles() -> None:
     core = auto_core(compile_delay_ms=1500)
-    compiled = core.compile_model(MLP, "AUTO")
+    compiled = core.compile_model(MLP, "AUTO", BY_PRIORITY)
     assert compiled.get_property(props.execution_devices) == ["SIMCPU"]
     request = compiled.create_infer_request()
     request.infer({"x": x(1)})
@@ -261,7 +266,9 @@ def test_auto_serves_from_a_quick_device_while_the_chosen_one_compiles() -> None
     request.infer({"x": x(2)})
     assert request.executed_on == "SIMGPU"
     # without the start-up fallback the first inference already runs on the chosen device
-    plain = core.compile_model(MLP, "AUTO", {props.intel_auto.enable_startup_fallback: False})
+    plain = core.compile_model(
+        MLP, "AUTO", {props.intel_auto.enable_startup_fallback: False, **BY_PRIORITY}
+    )
     assert plain.get_property(props.execution_devices) == ["SIMGPU"]
 
 
@@ -269,12 +276,14 @@ def test_auto_runtime_fallback_reruns_on_the_next_candidate(
     expected: dict[int, np.ndarray],
 ) -> None:
     core = auto_core(fail_when=marked_bad)
-    compiled = core.compile_model(MLP, "AUTO", {"ENABLE_STARTUP_FALLBACK": False})
+    compiled = core.compile_model(MLP, "AUTO", {"ENABLE_STARTUP_FALLBACK": False, **BY_PRIORITY})
     answers, devices, errors = run_queue(compiled, [(i, i % 4 == 0) for i in range(40)])
     assert errors == [] and sorted(answers) == list(range(40))
     assert devices["SIMCPU"] == 10 and devices["SIMGPU"] == 30
     strict = core.compile_model(
-        MLP, "AUTO", {"ENABLE_STARTUP_FALLBACK": False, "ENABLE_RUNTIME_FALLBACK": False}
+        MLP,
+        "AUTO",
+        {"ENABLE_STARTUP_FALLBACK": False, "ENABLE_RUNTIME_FALLBACK": False, **BY_PRIORITY},
     )
     with pytest.raises(ov.InferenceError, match="injected failure"):
         strict({"x": x(3, bad=True)})

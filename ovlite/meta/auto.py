@@ -1,37 +1,81 @@
-"""``AUTO``: choose the best device for the model, with start-up and runtime fallbacks.
+"""``AUTO``: run the model on the fastest device here, chosen by measurement.
 
 Candidates come from ``AUTO:GPU,CPU`` (in that order), else every available device ordered
-by the priority its plugin reports (discrete accelerators before CPU), less ``AUTO:-CPU``
-exclusions.  A candidate that cannot compile the model is skipped and the reason recorded.
+by the priority its plugin reports, less ``AUTO:-CPU`` exclusions.  A candidate that cannot
+compile the model is skipped and the reason recorded.
 
-- LATENCY and THROUGHPUT: the first candidate that compiles, with that hint.
+- LATENCY and THROUGHPUT: AUTO serves at once from the quickest device to compile
+  (``Device.quick_compile``, CPU), compiles the other candidates in the background, times
+  each on the model under the hint (``OVLITE_AUTO_MEASURE_MS`` each; see
+  :mod:`.auto_measure`), then routes everything to the winner and frees the others.  The
+  decision is remembered (:mod:`.auto_cache`): the next compile of the same model goes
+  straight to the winner.  With ``OVLITE_AUTO_MEASURE_MS`` 0, the first candidate by
+  priority is chosen, as OpenVINO's AUTO does.
+- Precision follows ``EXECUTION_MODE_HINT``: PERFORMANCE (the default) lets each candidate
+  run its default precision (bf16/f16 where the hardware accelerates it); ACCURACY gives
+  every candidate that takes it ``INFERENCE_PRECISION_HINT`` f32; an explicit
+  ``INFERENCE_PRECISION_HINT`` is passed on.  Each candidate's output on the calibration
+  input is compared with an f32 candidate's; ``OVLITE_AUTO_MAX_RELATIVE_ERROR`` refuses
+  candidates beyond a bound.
 - CUMULATIVE_THROUGHPUT: every candidate that compiles, balanced as MULTI.
-- Start-up fallback (``ENABLE_STARTUP_FALLBACK``, on by default): when the chosen device does
-  not compile quickly and a candidate that does (``Device.quick_compile``) exists, AUTO serves
-  from that one while the chosen device compiles in the background, then switches.
+- Start-up fallback (``ENABLE_STARTUP_FALLBACK``, on by default): without it,
+  ``compile_model`` returns only once the choice is made.
 - Runtime fallback (``ENABLE_RUNTIME_FALLBACK``, on by default): a request that fails is
   re-run on the next candidate, compiled when first needed.
 
-``OVLITE_CONFIGURATION_REASON`` says what AUTO chose and why; ``EXECUTION_DEVICES`` what
-serves now.
+Requests cost nothing extra: sync inferences call the serving device's ``run`` in the
+caller's thread and async jobs go straight to its ``submit``.  ``EXECUTION_DEVICES`` names
+the serving device, ``OVLITE_CONFIGURATION_REASON`` says why (each candidate's figure,
+precision and verdict), ``OVLITE_AUTO_MEASUREMENTS`` holds the figures.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
+import time
+import weakref
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
+
+import numpy as np
 
 from .. import properties as props
 from ..device import CompiledModel, Device, probe
 from ..device_string import DeviceSpec
-from ..errors import DeviceNotFoundError, DeviceUnavailableError, OvliteError
+from ..element_type import Type
+from ..errors import (
+    DeviceNotFoundError,
+    DeviceUnavailableError,
+    OvliteError,
+    RequestCancelledError,
+)
+from ..jobs import Job
 from ..model import Model
-from ..properties.hint import PerformanceMode
+from ..properties.hint import ExecutionMode, PerformanceMode
+from . import auto_cache
+from .auto_measure import (
+    Measurement,
+    calibration_inputs,
+    choose,
+    compare_to_reference,
+    measure,
+    precision_of,
+)
 from .multi import MultiCompiledModel, child_config, make_child
 from .scheduler import Child
 
 log = logging.getLogger("ovlite.meta")
+
+#: ``OVLITE_AUTO_MEASURE_MS`` when not set.
+DEFAULT_MEASURE_MS = 1000
+#: How long AUTO lets the first request have the machine before it compiles and times the
+#: other candidates beside it (compiling takes cores, and in some runtimes the GIL).
+FIRST_REQUEST_WAIT_S = 2.0
+#: Models choosing in the background, stopped at interpreter exit.
+_choosing: weakref.WeakSet[AutoCompiledModel] = weakref.WeakSet()
 
 
 class AutoDevice(Device):
@@ -78,8 +122,10 @@ class AutoDevice(Device):
                 if not availability:
                     notes.append(f"{name} unavailable: {availability.reason}")
                     continue
+                # each physical device by its id: a bare name may mean the plugin's own
+                # automatic choice (OPENVINO is OpenVINO's AUTO), not one device to time
                 ids = device.device_ids()
-                listed.extend(DeviceSpec(name, i) for i in (ids if len(ids) > 1 else [None]))
+                listed.extend(DeviceSpec(name, i) for i in ids or [None])
         listed = [c for c in listed if c.full_name not in excluded and c.name not in excluded]
         if not listed:
             raise DeviceNotFoundError("AUTO", core.available_devices) from OvliteError(
@@ -107,6 +153,21 @@ class AutoDevice(Device):
         return multi
 
 
+def precision_config(config: dict[str, Any], device: Device) -> dict[str, Any]:
+    """``config`` with AUTO's precision policy applied for ``device``: under
+    ``EXECUTION_MODE_HINT`` ACCURACY, ``INFERENCE_PRECISION_HINT`` f32 for a device that
+    takes it (unless one was given); otherwise the config as it is."""
+    precision = props.hint.inference_precision.name
+    mode = config.get(props.hint.execution_mode.name, ExecutionMode.PERFORMANCE)
+    if (
+        mode == ExecutionMode.ACCURACY
+        and precision not in config
+        and precision in device.config_keys
+    ):
+        return {**config, precision: Type.f32}
+    return config
+
+
 def try_compile(
     model: Model,
     candidate: DeviceSpec,
@@ -118,15 +179,34 @@ def try_compile(
     """Compile on one candidate, or record why it cannot run the model."""
     try:
         device = core._device(candidate)
-        return core.compile_model(model, candidate, child_config(config, candidate, device, hint))
+        wanted = precision_config(config, device)
+        return core.compile_model(model, candidate, child_config(wanted, candidate, device, hint))
     except OvliteError as exc:
         notes.append(f"{candidate.full_name} skipped: {exc}")
         log.debug("AUTO: %s cannot run %s: %s", candidate.full_name, model.friendly_name, exc)
         return None
 
 
+class _Forwarded(Job):
+    """A user's job handed straight to the serving device: it begins when the user's job
+    does (so cancelling the user's job still lands while it waits in the device's queue)."""
+
+    __slots__ = ("user_job", "began")
+
+    def __init__(self, user_job: Job, on_done: Any) -> None:
+        super().__init__(user_job.inputs, on_done)
+        self.user_job = user_job
+        self.began = False
+
+    def begin(self) -> bool:
+        if not self.user_job.begin():
+            return False
+        self.began = True
+        return super().begin()
+
+
 class AutoCompiledModel(MultiCompiledModel):
-    """Serves from the chosen device; a quick start-up device until the chosen one is ready."""
+    """Serves from one device, the measured winner once known (see the module docstring)."""
 
     def __init__(
         self,
@@ -143,52 +223,174 @@ class AutoCompiledModel(MultiCompiledModel):
         self._core = core
         self._hint = hint
         self._notes = notes
-        self._remaining = list(candidates)
+        self._candidates = list(candidates)
+        self._remaining = list(candidates)  # not compiled yet: for the runtime fallback
         self._spare_lock = threading.Lock()
-        startup = config.get(props.intel_auto.enable_startup_fallback.name, True)
         self._runtime_fallback = config.get(props.intel_auto.enable_runtime_fallback.name, True)
+        startup = config.get(props.intel_auto.enable_startup_fallback.name, True)
+        budget_ms = config.get(props.intel_auto.measure_ms.name, DEFAULT_MEASURE_MS)
+        self._budget_s = budget_ms / 1000.0
+        self._bound = config.get(props.intel_auto.max_relative_error.name)
+        self._measurements: list[Measurement] = []
+        self._compile_ms: dict[str, float] = {}
+        self._decision = ""  # how the serving device was chosen, for the reason
+        self._calibration: list[np.ndarray] | None = None
+        self._calibrated = threading.Event()
+        self._wants_calibration = False
+        self._settle_lock = threading.Lock()
+        self._settling = False  # compiling, measuring or switching in the background
+        self._stop = threading.Event()  # set by close() and at interpreter exit
+        self._first_served = threading.Event()
+        self._served = False  # the same, read on every request without a lock
 
+        measuring = self._measuring = budget_ms > 0 and len(candidates) > 1
         chosen = self._remaining[0]
-        quick = next((c for c in self._remaining[1:] if core._device(c).quick_compile), None)
+        quick = self._quick_candidate() if startup else None
         first: Child | None = None
-        if startup and quick is not None and not core._device(chosen).quick_compile:
-            helper = try_compile(model, quick, config, core, hint, notes)
-            if helper is not None:
-                first = make_child(quick, helper)
-                self._remaining.remove(quick)
-        in_background = first is not None
+        if quick is not None and (measuring or not core._device(chosen).quick_compile):
+            first = self._compile(quick)
         if first is None:
             first = self._compile_first_that_works()
         super().__init__(model, name, [first], hint, probe=False)
         self.balancer.spare = self._spare if self._runtime_fallback else None
-        self._choice = chosen.full_name if in_background else first.name
+        self._direct: Child | None = first  # the child requests go to, bypassing the balancer
+        self._choice = first.name if measuring else chosen.full_name
+        self._properties[props.hint.execution_mode.name] = config.get(
+            props.hint.execution_mode.name, ExecutionMode.PERFORMANCE
+        )
         self._background: threading.Thread | None = None
-        if in_background:
-            self._background = threading.Thread(
-                target=self._compile_in_background,
-                args=(first,),
-                name="ovlite-auto-compile",
-                daemon=True,
-            )
-            self._background.start()
+        if measuring:
+            self._decision = "measuring the candidates"
+            calibration = calibration_inputs(model.inputs)
+            if calibration is None:
+                self._wants_calibration = True
+            else:
+                self._set_calibration(calibration)
+            if startup or self._wants_calibration:
+                self._start_background(self._choose_by_measurement)
+            else:
+                self._first_served.set()  # nothing runs before compile_model returns
+                self._settle(self._choose_by_measurement)
+        elif first.name != chosen.full_name:
+            self._decision = f"{first.name} serves while {chosen.full_name} compiles"
+            self._start_background(self._switch_when_compiled)
+        else:
+            self._decision = "the first candidate by priority"
         self._describe()
+
+    # ---- serving: straight to the serving child --------------------------------------------
+
+    def run(self, inputs: Sequence[np.ndarray]) -> tuple[Sequence[np.ndarray], Any]:
+        if self._wants_calibration:
+            self._set_calibration(inputs)
+        child = self._direct
+        if child is None or not child.enabled or self._closed:
+            return self._submit_and_wait(inputs, watched=False)
+        try:
+            outputs, info = child.compiled.run(inputs)
+        except RequestCancelledError:
+            if self._closed or child is self._direct:
+                raise
+            return self.run(inputs)  # replaced by the winner while this call started
+        except Exception as error:
+            if not self._runtime_fallback:
+                raise
+            return self._retry_elsewhere(inputs, child, error)
+        if child.failures_in_a_row:
+            child.failures_in_a_row = 0
+        if not self._served:
+            self._note_served()
+        if info is None or "device" not in info:
+            info = {**(info or {}), "device": child.name}
+        return outputs, info
+
+    def _note_served(self) -> None:
+        self._served = True
+        self._first_served.set()
+
+    def _retry_elsewhere(
+        self, inputs: Sequence[np.ndarray], failed_on: Child, error: Exception
+    ) -> tuple[Sequence[np.ndarray], Any]:
+        """Runtime fallback for a sync inference the serving child failed."""
+
+        def retry(job: Job) -> None:
+            job.begin()
+            self.balancer.take_over(job, failed_on, error)
+
+        return self._submit_and_wait(inputs, watched=False, submit=retry)
+
+    def submit(self, job: Job) -> None:
+        if self._wants_calibration:
+            self._set_calibration(job.inputs)
+        child = self._direct
+        if child is None or not child.enabled or self._closed:
+            super().submit(job)
+            return
+        forwarded = _Forwarded(job, lambda done: self._forwarded_done(job, child, done))
+        try:
+            child.compiled.submit(forwarded)
+        except Exception as exc:  # a device that cannot even queue the job
+            if not forwarded.began:
+                super().submit(job)
+            elif not forwarded.done:
+                forwarded.set_error(exc)
+
+    def _forwarded_done(self, job: Job, child: Child, done: Job) -> None:
+        error = done.error
+        if error is None:
+            if child.failures_in_a_row:
+                child.failures_in_a_row = 0
+            if not self._served:
+                self._note_served()
+            info = done.info
+            if info is None or "device" not in info:
+                info = {**(info or {}), "device": child.name}
+            job.set_result(done.outputs, info)  # type: ignore[arg-type]
+        elif not done.began:  # failed without running (it never began): place it afresh
+            super().submit(job)
+        elif isinstance(error, RequestCancelledError):
+            if child is not self._direct and not self._closed:
+                self.balancer.take_over(job)  # its child was replaced and closed meanwhile
+            else:
+                job.set_error(error, done.info)
+        elif self._runtime_fallback:
+            self.balancer.take_over(job, child, error)
+        else:
+            job.set_error(error, done.info)
+
+    # ---- choosing --------------------------------------------------------------------------
+
+    def _quick_candidate(self) -> DeviceSpec | None:
+        """The candidate to serve from while the others compile: the first that compiles
+        quickly (CPU), if any."""
+        return next((c for c in self._remaining if self._core._device(c).quick_compile), None)
+
+    def _compile(self, candidate: DeviceSpec) -> Child | None:
+        """Compile one candidate (taking it off the remaining list), timing the compile."""
+        if candidate in self._remaining:
+            self._remaining.remove(candidate)
+        started = time.perf_counter()
+        compiled = try_compile(
+            self._model_for_fallback,
+            candidate,
+            self._config,
+            self._core,
+            self._hint,
+            self._notes,
+        )
+        if compiled is None:
+            return None
+        self._compile_ms[candidate.full_name] = (time.perf_counter() - started) * 1000.0
+        return make_child(candidate, compiled)
 
     def _next_candidate(self, skip: set[str] | frozenset[str] = frozenset()) -> Child | None:
         """Compile the next remaining candidate not in ``skip``; ``None`` when none is left."""
-        while self._remaining:
-            candidate = self._remaining.pop(0)
+        for candidate in list(self._remaining):
             if candidate.full_name in skip:
                 continue
-            compiled = try_compile(
-                self._model_for_fallback,
-                candidate,
-                self._config,
-                self._core,
-                self._hint,
-                self._notes,
-            )
-            if compiled is not None:
-                return make_child(candidate, compiled)
+            child = self._compile(candidate)
+            if child is not None:
+                return child
         return None
 
     def _compile_first_that_works(self) -> Child:
@@ -199,42 +401,246 @@ class AutoCompiledModel(MultiCompiledModel):
             )
         return child
 
-    def _compile_in_background(self, helper: Child) -> None:
+    def _start_background(self, target: Any) -> None:
+        self._settling = True
+        self._background = threading.Thread(
+            target=self._settle, args=(target,), name="ovlite-auto", daemon=True
+        )
+        _choosing.add(self)
+        self._background.start()
+
+    def _settle(self, target: Any) -> None:
+        self._settling = True
+        try:
+            target()
+        except Exception as exc:  # the serving device keeps serving; say what went wrong
+            log.warning("AUTO: could not finish choosing a device: %s", exc)
+            self._notes.append(f"choosing stopped: {type(exc).__name__}: {exc}")
+        finally:
+            self._settling = False
+            self._describe()
+
+    def _switch_when_compiled(self) -> None:
+        """Without measuring: compile the first candidate by priority, then serve from it."""
+        helper = self._direct
         try:
             chosen = self._compile_first_that_works()
         except OvliteError as exc:
-            self._notes.append(f"staying on {helper.name}: {exc}")
+            self._notes.append(f"staying on {helper.name}: {exc}")  # type: ignore[union-attr]
             self._describe()
             return
+        self._decision = "the first candidate by priority"
+        self._switch_to(chosen, [helper])  # type: ignore[list-item]
+
+    def _choose_by_measurement(self) -> None:
+        serving = self._direct
+        assert serving is not None
+        self._first_served.wait(FIRST_REQUEST_WAIT_S)
         if self._closed:
-            chosen.compiled.close()
             return
-        self._choice = chosen.name
-        self.balancer.add_child(chosen, first=True)
-        self.balancer.disable(helper, f"served during start-up until {chosen.name} was compiled")
-        helper.dropped_reason = ""  # a planned switch, not a failure; still used for retries
-        log.info("AUTO: %s is ready; switched from %s", chosen.name, helper.name)
+        key = folder = None
+        if self._config.get(props.intel_auto.cache_decision.name, True):
+            folder = auto_cache.cache_folder(self._config)
+            key = auto_cache.decision_key(
+                self._model_for_fallback, self._config, self._describe_candidates()
+            )
+            record = auto_cache.load(folder, key)
+            if record is not None and self._follow_cached(record, serving):
+                return
+        self._calibrated.wait()
+        if self._closed:
+            return
+        inputs = self._calibration
+        children: dict[str, Child] = {serving.name: serving}
+        outputs: dict[str, Sequence[np.ndarray]] = {}
+        for candidate in self._candidates:
+            name = candidate.full_name
+            if self._closed:
+                break
+            if name not in children:
+                child = self._compile(candidate)
+                if child is None:
+                    continue
+                children[name] = child
+            figures = Measurement(
+                name,
+                precision_of(children[name].compiled),
+                self._compile_ms.get(name, 0.0),
+            )
+            result = measure(
+                children[name].compiled,
+                inputs,  # type: ignore[arg-type]
+                self._hint,
+                self._budget_s,
+                figures,
+                self._stop,
+            )
+            if result is not None:
+                outputs[name] = result
+            self._measurements.append(figures)
+            log.info("AUTO: %s: %s at %s", name, figures.figure(), figures.precision)
+        compare_to_reference(self._measurements, outputs)
+        winner = choose(self._measurements, serving.name, self._bound)
+        if self._closed:
+            self._close_all(children.values(), keep=serving)
+            return
+        if winner is None:
+            self._decision = f"no candidate qualified; {serving.name} keeps serving"
+            self._close_all(children.values(), keep=serving)
+            self._describe()
+            return
+        self._decision = "measured"
+        losers = [c for c in children.values() if c.name != winner.device]
+        self._switch_to(children[winner.device], losers)
+        if folder is not None and key is not None:
+            auto_cache.store(
+                folder,
+                key,
+                {
+                    "winner": winner.device,
+                    "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "hint": str(self._hint),
+                    "measurements": [m.to_dict() for m in self._measurements],
+                },
+            )
+
+    def _follow_cached(self, record: dict[str, Any], serving: Child) -> bool:
+        """Serve from the remembered winner; ``False`` when it is no candidate any more or
+        no longer compiles (then AUTO measures again)."""
+        by_name = {c.full_name: c for c in self._candidates}
+        winner = by_name.get(record["winner"])
+        if winner is None:
+            return False
+        if winner.full_name == serving.name:
+            chosen = serving
+        else:
+            chosen = self._compile(winner)  # type: ignore[assignment]
+            if chosen is None:
+                return False
+        try:
+            self._measurements = [Measurement.from_dict(m) for m in record.get("measurements", [])]
+        except (TypeError, ValueError):
+            self._measurements = []
+        self._decision = (
+            f"measured on {record.get('measured_at', 'an earlier run')} (remembered; "
+            f"OVLITE_AUTO_CACHE_DECISION NO measures again)"
+        )
+        self._switch_to(chosen, [] if chosen is serving else [serving])
+        return True
+
+    def _describe_candidates(self) -> list[tuple[str, str, str]]:
+        described = []
+        for candidate in self._candidates:
+            device = self._core._device(candidate)
+            described.append(
+                (
+                    candidate.full_name,
+                    f"{device.package} {device.version}",
+                    device.full_device_name(candidate.id),
+                )
+            )
+        return described
+
+    def _set_calibration(self, inputs: Sequence[Any]) -> None:
+        """Calibrate on these inputs (the ports' own, or the user's first request)."""
+        with self._settle_lock:
+            if self._calibrated.is_set():
+                return
+            arrays = []
+            for value in inputs:
+                if not isinstance(value, np.ndarray):
+                    return  # a device tensor: wait for a request with host arrays
+                arrays.append(value.copy())  # the caller may reuse its buffer
+            self._calibration = arrays
+            self._wants_calibration = False
+            self._calibrated.set()
+
+    def _switch_to(self, winner: Child, losers: Sequence[Child]) -> None:
+        """Serve from ``winner`` from now on; close ``losers`` (their running jobs finish)."""
+        if winner not in self.balancer.children:
+            self.balancer.add_child(winner, first=True)
+        self._direct = winner  # before the old one closes, so no new request reaches it
+        self._choice = winner.name
+        self._remaining = [c for c in self._candidates if c.full_name != winner.name]
+        for loser in losers:
+            if loser is winner:
+                continue
+            if loser in self.balancer.children:
+                self.balancer.remove_child(loser)
+            else:
+                loser.compiled.close()
+        self._properties[props.hint.inference_precision.name] = precision_of(winner.compiled)
+        log.info(
+            "AUTO: serving %s from %s (%s)", self._model.friendly_name, winner.name, self._decision
+        )
         self._describe()
+
+    def _close_all(self, children: Any, keep: Child) -> None:
+        for child in children:
+            if child is not keep and child not in self.balancer.children:
+                child.compiled.close()
 
     def _spare(self, failed: set[str]) -> Child | None:
         """Runtime fallback: compile the next candidate when every compiled one failed a job."""
         with self._spare_lock:
-            child = self._next_candidate(failed)
+            child = self._next_candidate(failed | {c.name for c in self.balancer.children})
         if child is not None:
             log.info("AUTO: runtime fallback to %s", child.name)
         return child
 
     def wait_until_ready(self, timeout: float | None = None) -> bool:
-        """Wait for a background compile to end; ``True`` when none is running."""
+        """Wait until AUTO has settled on a device (compiled, measured, switched); ``True``
+        when nothing is left running in the background."""
         if self._background is not None:
             self._background.join(timeout)
             return not self._background.is_alive()
         return True
 
+    def close(self) -> None:
+        super().close()
+        self._stop.set()
+        self._first_served.set()
+        self._calibrated.set()  # a measurement waiting for its first request gives up
+
+    def _stop_choosing(self, timeout: float) -> None:
+        """At interpreter exit: end the measurement, so no thread is left inside a device."""
+        self._stop.set()
+        self._first_served.set()
+        self._calibrated.set()
+        self.wait_until_ready(timeout)
+
     def _describe(self) -> None:
         serving = ", ".join(self.balancer.active_names())
-        parts = [f"{self._hint}: chose {self._choice}", f"serving from {serving}"]
-        if self._background is not None and self._background.is_alive():
-            parts.append("the chosen device is still compiling (start-up fallback)")
+        parts = [
+            f"{self._hint}: chose {self._choice} ({self._decision})",
+            f"serving from {serving}",
+        ]
+        if self._settling:
+            if self._wants_calibration:
+                parts.append("the measurement waits for the first request (its inputs calibrate)")
+            elif self._measuring:
+                parts.append("still choosing: the other candidates compile and are measured")
+            else:
+                parts.append("the chosen device is still compiling (start-up fallback)")
+        for m in self._measurements:
+            details = ", ".join(x for x in (m.figure(), m.precision, m.accuracy()) if x)
+            parts.append(f"{m.device}: {details}: {m.verdict}")
         self._properties[props.configuration_reason.name] = "; ".join(parts + self._notes)
+        self._properties[props.intel_auto.measurements.name] = [
+            m.to_dict() for m in self._measurements
+        ]
+        self._properties.setdefault(
+            props.hint.inference_precision.name,
+            precision_of(self._direct.compiled),  # type: ignore[union-attr]
+        )
         self._refresh()
+
+
+def _stop_choosing_at_exit() -> None:
+    from ..streams import EXIT_WAIT_S
+
+    for model in list(_choosing):
+        model._stop_choosing(EXIT_WAIT_S)
+
+
+atexit.register(_stop_choosing_at_exit)

@@ -21,6 +21,9 @@ META_KEYS = frozenset(
         props.device.properties.name,
         props.intel_auto.enable_startup_fallback.name,
         props.intel_auto.enable_runtime_fallback.name,
+        props.intel_auto.measure_ms.name,
+        props.intel_auto.max_relative_error.name,
+        props.intel_auto.cache_decision.name,
     }
 )
 

@@ -165,6 +165,30 @@ class LoadBalancer:
         self._changed()
         self._drain()
 
+    def remove_child(self, child: Child) -> None:
+        """Stop using ``child`` for good and close it (AUTO's losing candidates).  Jobs it
+        runs now still finish; one that fails there is retried on the others."""
+        with self._lock:
+            if child in self.children:
+                self.children.remove(child)
+        child.compiled.close()
+        self._changed()
+
+    def take_over(
+        self, job: Job, failed_on: Child | None = None, error: BaseException | None = None
+    ) -> None:
+        """Run ``job``, begun outside the balancer by a direct call to a child, on a child:
+        after ``failed_on`` failed it with ``error`` (counted as that child's failure, and
+        retried as any failure is), or, without ``failed_on``, after its child was closed
+        because another replaced it."""
+        attempt = _Attempt(job, started=True)
+        if failed_on is None or error is None:
+            self._place(attempt, front=True)
+            return
+        with self._lock:
+            failed_on.failures_in_a_row += 1
+        self._failed(failed_on, attempt, error)
+
     def disable(self, child: Child, reason: str) -> None:
         with self._lock:
             child.enabled = False

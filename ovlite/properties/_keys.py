@@ -160,6 +160,21 @@ def int_at_least(minimum: int) -> Converter:
     return convert
 
 
+def float_at_least(minimum: float) -> Converter:
+    def convert(value: Any) -> float:
+        if isinstance(value, bool):
+            raise PropertyValueError(f"expected a number >= {minimum}")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise PropertyValueError(f"expected a number >= {minimum}") from None
+        if not minimum <= number < float("inf"):
+            raise PropertyValueError(f"expected a finite number >= {minimum}")
+        return number
+
+    return convert
+
+
 def to_str(value: Any) -> str:
     if isinstance(value, str):
         return str(value)

@@ -40,7 +40,11 @@ class StandInDevice(Device):
     - ``compile_delay_ms``, ``compile_error``, ``priority`` and ``quick_compile`` shape how
       AUTO sees it;
     - ``shared_resource``, a lock held while an inference runs, makes devices that share it
-      compete the way two devices on the same cores do.
+      compete the way two devices on the same cores do;
+    - ``reduced_precision`` (``"bf16"``, say) makes it compute, by default, in a precision
+      below f32, as an accelerator does: it then takes ``INFERENCE_PRECISION_HINT`` and
+      ``EXECUTION_MODE_HINT``, reports the precision it runs in, and below f32 adds
+      ``reduced_precision_error`` to every floating-point output.
     """
 
     priority = -100
@@ -72,6 +76,8 @@ class StandInDevice(Device):
         quick_compile: bool = False,
         compile_error: str | None = None,
         shared_resource: threading.Lock | None = None,
+        reduced_precision: str | None = None,
+        reduced_precision_error: float = 0.0,
     ) -> None:
         self.name = name  # type: ignore[misc]
         self.ids = list(ids)
@@ -86,6 +92,13 @@ class StandInDevice(Device):
         self.quick_compile = quick_compile  # type: ignore[misc]
         self.compile_error = compile_error
         self.shared_resource = shared_resource
+        self.reduced_precision = reduced_precision
+        self.reduced_precision_error = reduced_precision_error
+        if reduced_precision is not None:
+            self.config_keys = self.config_keys | {  # type: ignore[misc]
+                props.hint.inference_precision.name,
+                props.hint.execution_mode.name,
+            }
         self.compiled_count = 0
 
     def availability(self) -> Availability:
@@ -141,6 +154,10 @@ class StandInCompiledModel(CompiledModel):
         cap = config.get(props.hint.num_requests.name, 0)
         if cap:
             streams = min(streams, cap)
+        precision = str(
+            config.get(props.hint.inference_precision.name, device.reduced_precision or "f32")
+        )
+        self._output_error = device.reduced_precision_error if precision != "f32" else 0.0
         super().__init__(
             model,
             device_name,
@@ -150,6 +167,7 @@ class StandInCompiledModel(CompiledModel):
                 props.optimal_number_of_infer_requests.name: streams,
                 props.inference_num_threads.name: 1,
                 props.enable_profiling.name: bool(config.get(props.enable_profiling.name, False)),
+                props.hint.inference_precision.name: precision,
                 props.configuration_reason.name: f"{hint}: {streams} stream(s) of the {device.engine} engine",
             },
         )
@@ -191,7 +209,12 @@ class StandInCompiledModel(CompiledModel):
             info["profiling"] = [
                 ProfilingInfo("graph", "whole model", elapsed, elapsed, self.device.engine)
             ]
-        return [np.asarray(o) for o in outputs], info
+        results = [np.asarray(o) for o in outputs]
+        if self._output_error:
+            results = [
+                r + r.dtype.type(self._output_error) if r.dtype.kind == "f" else r for r in results
+            ]
+        return results, info
 
     def submit(self, job: Job) -> None:
         self._executor.submit(job)

@@ -1,0 +1,317 @@
+"""How AUTO times a candidate device on the model, and how it chooses among the figures.
+
+Each candidate is timed the way the user's hint says the model will be used:
+
+- LATENCY: synchronous inferences one after another; the figure is the median latency.
+- THROUGHPUT: ``OPTIMAL_NUMBER_OF_INFER_REQUESTS`` jobs kept in flight; the figure is
+  completed inferences per second, counted once every slot has finished its first job.
+
+The first output of each candidate is kept, so that its difference from an f32 candidate's
+output on the same input can be reported (and, with ``OVLITE_AUTO_MAX_RELATIVE_ERROR``,
+bounded).  :func:`choose` picks the winner and writes every candidate's verdict.
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from .. import properties as props
+from ..device import CompiledModel
+from ..jobs import Job
+from ..model import Port
+from ..properties.hint import PerformanceMode
+
+#: Candidates whose figures are within this share of the best count as equally fast; AUTO
+#: then keeps the one that is quickest to serve.
+TIE_MARGIN = 0.05
+#: Inferences run before timing starts (first-run allocations, lazy kernels).
+WARMUP_RUNS = 2
+#: Timed inferences a LATENCY measurement wants at least, budget or not.
+MIN_RUNS = 5
+#: And at most, so that a very fast model does not spend the whole budget for nothing.
+MAX_RUNS = 2000
+
+
+@dataclass
+class Measurement:
+    """What AUTO found out about one candidate."""
+
+    device: str
+    precision: str = ""
+    compile_ms: float = 0.0
+    latency_ms: float | None = None  # median, LATENCY
+    throughput: float | None = None  # inferences per second, THROUGHPUT
+    runs: int = 0
+    max_abs_diff: float | None = None  # against the f32 reference's output
+    max_rel_diff: float | None = None  # max_abs_diff / the reference's largest magnitude
+    reference: str = ""  # the f32 candidate the differences are against
+    error: str = ""  # why the candidate could not be measured
+    verdict: str = ""
+
+    @property
+    def score(self) -> float:
+        """Higher is better: inferences per second, or the inverse of the latency."""
+        if self.throughput is not None:
+            return self.throughput
+        if self.latency_ms:
+            return 1000.0 / self.latency_ms
+        return 0.0
+
+    def figure(self) -> str:
+        if self.error:
+            return "not measured"
+        if self.throughput is not None:
+            return f"{self.throughput:.1f} inf/s"
+        return f"{self.latency_ms:.3g} ms median latency"
+
+    def accuracy(self) -> str:
+        if self.max_abs_diff is None:
+            return ""
+        if self.device == self.reference:
+            return "the f32 reference"
+        return (
+            f"max difference from {self.reference} {self.max_abs_diff:.3g} "
+            f"({self.max_rel_diff:.2%} of its largest output)"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Measurement:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def precision_of(compiled: CompiledModel) -> str:
+    """The precision a compiled model reports computing in (``"f32"``, ``"bf16"``), or
+    ``"unreported"``."""
+    try:
+        value = compiled.get_property(props.hint.inference_precision)
+    except Exception:  # a device that does not report it
+        return "unreported"
+    return str(value) or "unreported"
+
+
+def calibration_inputs(ports: Sequence[Port]) -> list[np.ndarray] | None:
+    """Inputs made from the ports, in input order: floats uniform in [0, 1), integers 0,
+    booleans False, a dynamic first (batch) dimension 1.  ``None`` when another dimension
+    is dynamic: a made-up size would time the wrong workload, so the user's first request
+    calibrates instead."""
+    rng = np.random.default_rng(0)
+    arrays = []
+    for port in ports:
+        shape = port.partial_shape
+        if getattr(shape, "rank_is_dynamic", False) or any(d < 0 for d in list(shape)[1:]):
+            return None
+        dims = [1 if d < 0 else d for d in shape]
+        try:
+            dtype = port.element_type.to_dtype()
+        except TypeError:
+            return None
+        if dtype.kind == "f":
+            arrays.append(rng.random(dims).astype(dtype))
+        elif dtype.kind in "iub":
+            arrays.append(np.zeros(dims, dtype))
+        else:
+            return None
+    return arrays
+
+
+def measure(
+    compiled: CompiledModel,
+    inputs: Sequence[np.ndarray],
+    hint: Any,
+    budget_s: float,
+    into: Measurement,
+    stop: threading.Event,
+) -> Sequence[np.ndarray] | None:
+    """Time ``compiled`` on ``inputs`` for about ``budget_s``; fill in ``into`` and return
+    the first outputs (``None`` when it failed; ``into.error`` says why).  Setting ``stop``
+    (the model closes, the interpreter exits) ends the measurement early, as a failure."""
+    try:
+        outputs, _ = compiled.run(inputs)
+        for _ in range(WARMUP_RUNS - 1):
+            compiled.run(inputs)
+        if hint == PerformanceMode.THROUGHPUT:
+            into.throughput, into.runs = _Window(compiled, inputs, budget_s, stop).run()
+        else:
+            into.latency_ms, into.runs = _time_latency(compiled, inputs, budget_s, stop)
+    except Exception as exc:
+        into.error = f"{type(exc).__name__}: {exc}"
+        return None
+    return [np.asarray(o) for o in outputs]
+
+
+def _time_latency(
+    compiled: CompiledModel, inputs: Sequence[np.ndarray], budget_s: float, stop: threading.Event
+) -> tuple[float, int]:
+    times = []
+    deadline = time.perf_counter() + budget_s
+    while len(times) < MAX_RUNS:
+        if stop.is_set():
+            raise RuntimeError("stopped")
+        started = time.perf_counter()
+        compiled.run(inputs)
+        ended = time.perf_counter()
+        times.append(ended - started)
+        if ended >= deadline and len(times) >= MIN_RUNS:
+            break
+    return statistics.median(times) * 1000.0, len(times)
+
+
+class _Window:
+    """Keeps ``OPTIMAL_NUMBER_OF_INFER_REQUESTS`` jobs in flight until the deadline and
+    counts completions, starting once every slot has completed its first job (so start-up
+    is not counted)."""
+
+    def __init__(
+        self,
+        compiled: CompiledModel,
+        inputs: Sequence[np.ndarray],
+        budget_s: float,
+        stop: threading.Event,
+    ) -> None:
+        self.compiled = compiled
+        self.inputs = inputs
+        self.slots = max(1, compiled.optimal_number_of_requests)
+        self.budget_s = budget_s
+        self.stop = stop
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        self.completed = 0
+        self.outstanding = 0
+        self.started_at = 0.0
+        self.deadline = float("inf")
+        self.counted = 0
+        self.last = 0.0
+        self.error: BaseException | None = None
+
+    def run(self) -> tuple[float, int]:
+        with self.lock:
+            self.outstanding = self.slots
+        for _ in range(self.slots):
+            self.compiled.submit(Job(self.inputs, self._finished))
+        # a device that stops answering must not hold AUTO's measuring thread for ever
+        if not self.done.wait(max(60.0, 20 * self.budget_s)):
+            raise TimeoutError("the device stopped answering while it was measured")
+        if self.error is not None:
+            raise self.error
+        elapsed = self.last - self.started_at
+        if self.counted == 0 or elapsed <= 0:
+            raise RuntimeError("no inference completed inside the measuring window")
+        return self.counted / elapsed, self.completed
+
+    def _finished(self, job: Job) -> None:
+        now = time.perf_counter()
+        with self.lock:
+            if job.error is not None and self.error is None:
+                self.error = job.error
+            self.completed += 1
+            if self.completed == self.slots:
+                self.started_at, self.deadline = now, now + self.budget_s
+            elif self.completed > self.slots:
+                self.counted += 1
+                self.last = now
+            if self.stop.is_set() and self.error is None:
+                self.error = RuntimeError("stopped")
+            again = self.error is None and now < self.deadline
+            if not again:
+                self.outstanding -= 1
+                if self.outstanding == 0:
+                    self.done.set()
+        if again:
+            self.compiled.submit(Job(self.inputs, self._finished))
+
+
+def difference(
+    outputs: Sequence[np.ndarray], reference: Sequence[np.ndarray]
+) -> tuple[float, float]:
+    """``(max absolute difference, that / the reference's largest magnitude)`` over all
+    outputs; infinite when shapes differ or NaNs appear in one and not the other."""
+    worst_abs, worst_rel = 0.0, 0.0
+    if len(outputs) != len(reference):
+        return float("inf"), float("inf")
+    for got, want in zip(outputs, reference, strict=True):
+        if got.shape != want.shape:
+            return float("inf"), float("inf")
+        if got.size == 0:
+            continue
+        got64, want64 = got.astype(np.float64), want.astype(np.float64)
+        if np.any(np.isnan(got64) != np.isnan(want64)):
+            return float("inf"), float("inf")
+        gap = float(np.nanmax(np.abs(got64 - want64), initial=0.0))
+        scale = float(np.nanmax(np.abs(want64), initial=0.0))
+        worst_abs = max(worst_abs, gap)
+        worst_rel = max(worst_rel, gap / scale if scale > 0 else (0.0 if gap == 0 else np.inf))
+    return worst_abs, worst_rel
+
+
+def compare_to_reference(
+    measurements: Sequence[Measurement], outputs: dict[str, Sequence[np.ndarray]]
+) -> None:
+    """Fill in each measured candidate's difference from the first f32 candidate's output."""
+    reference = next(
+        (m for m in measurements if m.precision == "f32" and m.device in outputs), None
+    )
+    if reference is None:
+        return
+    for m in measurements:
+        if m.device in outputs:
+            m.reference = reference.device
+            m.max_abs_diff, m.max_rel_diff = difference(
+                outputs[m.device], outputs[reference.device]
+            )
+
+
+def choose(
+    measurements: Sequence[Measurement], serving: str, bound: float | None
+) -> Measurement | None:
+    """The winner among the measured candidates, or ``None`` when none qualifies; every
+    candidate's ``verdict`` says why it won or lost.
+
+    The fastest candidate wins; those within :data:`TIE_MARGIN` of it count as equally fast,
+    and among them AUTO keeps the one serving now (no switch), else the quickest to compile.
+    With ``bound``, a candidate whose output differs from the f32 reference by more than that
+    share is refused, and so is one that cannot be compared (no f32 candidate)."""
+    eligible = []
+    for m in measurements:
+        if m.error:
+            m.verdict = f"could not be measured: {m.error}"
+        elif bound is not None and m.max_rel_diff is None:
+            m.verdict = "refused: no f32 candidate to check its accuracy against"
+        elif bound is not None and m.max_rel_diff > bound:  # type: ignore[operator]
+            m.verdict = (
+                f"refused: its output differs from {m.reference}'s by {m.max_rel_diff:.2%} "
+                f"of the largest value (max {m.max_abs_diff:.3g}), more than "
+                f"OVLITE_AUTO_MAX_RELATIVE_ERROR {bound:g}"
+            )
+        else:
+            eligible.append(m)
+    if not eligible:
+        return None
+    fastest = max(eligible, key=lambda m: m.score)
+    close = [m for m in eligible if m.score >= fastest.score * (1.0 - TIE_MARGIN)]
+    winner = next((m for m in close if m.device == serving), None) or min(
+        close, key=lambda m: m.compile_ms
+    )
+    for m in eligible:
+        if m is winner:
+            m.verdict = "chosen: the fastest"
+            if m is not fastest:
+                m.verdict = (
+                    f"chosen: within {TIE_MARGIN:.0%} of the fastest ({fastest.device}, "
+                    f"{fastest.figure()}) and quicker to serve"
+                )
+        elif m in close:
+            m.verdict = f"as fast within {TIE_MARGIN:.0%}, but {winner.device} is quicker to serve"
+        else:
+            m.verdict = f"slower: {m.score / winner.score:.2f}x the winner"
+    return winner
