@@ -112,6 +112,10 @@ class RequestCancelledError(OvliteError, RuntimeError):
     """The inference was cancelled before it ran."""
 
 
+class DeviceClosedError(RequestCancelledError):
+    """The inference was refused because the compiled model had been closed."""
+
+
 class RequestTimeoutError(OvliteError, TimeoutError):
     """An inference did not finish within the configured time."""
 

@@ -47,6 +47,11 @@ class Job:
         self._state = PENDING
 
     @property
+    def started(self) -> bool:
+        """True once the job was claimed to run (or cancelled, or finished)."""
+        return self._state != PENDING
+
+    @property
     def done(self) -> bool:
         """True once the job finished (with a result, an error, cancelled or expired)."""
         return self._state >= DONE
@@ -66,6 +71,19 @@ class Job:
     def set_error(self, error: BaseException, info: dict[str, Any] | None = None) -> None:
         """Finish the job with an error; the caller that started it will see this error."""
         self._finish(None, error, info)
+
+    def reopen(self, on_done: Callable[[Job], Any] | None) -> BaseException:
+        """Make a job that has just failed runnable again, before anybody saw the failure:
+        a meta device that intercepted its child's error (by wrapping ``on_done``) runs the
+        job elsewhere, and it finishes once more, reporting to ``on_done``.  Returns the
+        error; raises :class:`PluginError` for a job that did not fail."""
+        with _state_lock:
+            if self._state != DONE or self.error is None:
+                raise PluginError("only a job that has just failed can be reopened")
+            self._state = RUNNING
+        error, self.error, self.outputs, self.info = self.error, None, None, None
+        self.on_done = on_done
+        return error
 
     def cancel(self) -> bool:
         """Cancel the job if it has not begun; it then finishes with RequestCancelledError."""

@@ -26,7 +26,7 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
-from .errors import InferenceError, OvliteError, RequestCancelledError
+from .errors import DeviceClosedError, InferenceError, OvliteError, RequestCancelledError
 from .jobs import Job
 
 Context = TypeVar("Context")
@@ -89,20 +89,20 @@ class StreamsExecutor(Generic[Context]):
                 self._jobs.put(job)
                 return
         if job.begin():  # not when the caller cancelled it meanwhile
-            job.set_error(RequestCancelledError(f"{self.name} is closed"))
+            job.set_error(DeviceClosedError(f"{self.name} is closed"))
 
     def call(self, inputs: Sequence[np.ndarray]) -> tuple[Sequence[np.ndarray], Any]:
         """Run one inference in the calling thread on an idle context (waiting for one if
         all are busy) and return ``(outputs, info)``; errors are raised as in ``submit``."""
         if self._closed:
-            raise RequestCancelledError(f"{self.name} is closed")
+            raise DeviceClosedError(f"{self.name} is closed")
         run = self._run_ref()
         if run is None:
             raise RequestCancelledError(f"{self.name} was garbage-collected")
         context = self._idle.get()
         if context is _RELEASED:  # closed while this call waited for a context
             self._idle.put(context)
-            raise RequestCancelledError(f"{self.name} is closed")
+            raise DeviceClosedError(f"{self.name} is closed")
         try:
             return run(context, inputs)
         except OvliteError:

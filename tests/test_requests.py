@@ -318,3 +318,28 @@ def test_configured_timeout_fails_the_request_and_drops_the_late_result(
     with pytest.raises(ov.RequestTimeoutError):
         queue.wait_all()
     assert done == ["good"]
+
+
+def test_a_closed_model_refuses_with_device_closed_error(
+    core: ov.Core, two_inputs_model: ov.Model
+) -> None:
+    compiled = core.compile_model(two_inputs_model, "STANDIN")
+    compiled.close()
+    with pytest.raises(ov.DeviceClosedError, match="closed") as caught:
+        compiled(two_inputs_data(17))
+    assert isinstance(caught.value, ov.RequestCancelledError)  # what callers catch today
+
+
+def test_only_a_failed_job_can_be_reopened() -> None:
+    from ovlite.jobs import Job
+
+    seen: list[object] = []
+    job = Job([], seen.append)
+    assert job.begin()
+    job.set_error(ov.InferenceError("boom"))
+    error = job.reopen(lambda done: seen.append(("again", done.outputs)))
+    assert isinstance(error, ov.InferenceError) and job.error is None and not job.done
+    job.set_result([np.zeros(1)])
+    assert len(seen) == 2 and seen[1][0] == "again"
+    with pytest.raises(ov.PluginError, match="just failed"):
+        job.reopen(None)  # it succeeded this time

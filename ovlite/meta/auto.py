@@ -38,6 +38,7 @@ import time
 import weakref
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -47,6 +48,7 @@ from ..device import CompiledModel, Device, probe
 from ..device_string import DeviceSpec
 from ..element_type import Type
 from ..errors import (
+    DeviceClosedError,
     DeviceNotFoundError,
     DeviceUnavailableError,
     OvliteError,
@@ -187,24 +189,6 @@ def try_compile(
         return None
 
 
-class _Forwarded(Job):
-    """A user's job handed straight to the serving device: it begins when the user's job
-    does (so cancelling the user's job still lands while it waits in the device's queue)."""
-
-    __slots__ = ("user_job", "began")
-
-    def __init__(self, user_job: Job, on_done: Any) -> None:
-        super().__init__(user_job.inputs, on_done)
-        self.user_job = user_job
-        self.began = False
-
-    def begin(self) -> bool:
-        if not self.user_job.begin():
-            return False
-        self.began = True
-        return super().begin()
-
-
 class AutoCompiledModel(MultiCompiledModel):
     """Serves from one device, the measured winner once known (see the module docstring)."""
 
@@ -288,7 +272,7 @@ class AutoCompiledModel(MultiCompiledModel):
             return self._submit_and_wait(inputs, watched=False)
         try:
             outputs, info = child.compiled.run(inputs)
-        except RequestCancelledError:
+        except DeviceClosedError:
             if self._closed or child is self._direct:
                 raise
             return self.run(inputs)  # replaced by the winner while this call started
@@ -326,37 +310,41 @@ class AutoCompiledModel(MultiCompiledModel):
         if child is None or not child.enabled or self._closed:
             super().submit(job)
             return
-        forwarded = _Forwarded(job, lambda done: self._forwarded_done(job, child, done))
+        # the job itself goes to the device, its completion through _direct_done first: no
+        # second job, and cancelling or expiring it works as on the device itself
+        on_done = job.on_done
+        job.on_done = partial(self._direct_done, on_done, child)
         try:
-            child.compiled.submit(forwarded)
+            child.compiled.submit(job)
         except Exception as exc:  # a device that cannot even queue the job
-            if not forwarded.began:
+            if not job.started:
+                job.on_done = on_done
                 super().submit(job)
-            elif not forwarded.done:
-                forwarded.set_error(exc)
+            elif not job.done:
+                job.set_error(exc)
 
-    def _forwarded_done(self, job: Job, child: Child, done: Job) -> None:
-        error = done.error
+    def _direct_done(self, on_done: Any, child: Child, job: Job) -> None:
+        """A job the serving device finished: passed on, or retried when it failed."""
+        error = job.error
         if error is None:
             if child.failures_in_a_row:
                 child.failures_in_a_row = 0
             if not self._served:
                 self._note_served()
-            info = done.info
+            info = job.info
             if info is None or "device" not in info:
-                info = {**(info or {}), "device": child.name}
-            job.set_result(done.outputs, info)  # type: ignore[arg-type]
-        elif not done.began:  # failed without running (it never began): place it afresh
-            super().submit(job)
-        elif isinstance(error, RequestCancelledError):
-            if child is not self._direct and not self._closed:
-                self.balancer.take_over(job)  # its child was replaced and closed meanwhile
-            else:
-                job.set_error(error, done.info)
-        elif self._runtime_fallback:
+                job.info = {**(info or {}), "device": child.name}
+        elif isinstance(error, DeviceClosedError) and child is not self._direct:
+            if not self._closed:  # the device was replaced and closed as the job reached it
+                job.reopen(on_done)
+                self.balancer.take_over(job)
+                return
+        elif self._runtime_fallback and not isinstance(error, RequestCancelledError):
+            job.reopen(on_done)
             self.balancer.take_over(job, child, error)
-        else:
-            job.set_error(error, done.info)
+            return
+        if on_done is not None:
+            on_done(job)
 
     # ---- choosing --------------------------------------------------------------------------
 

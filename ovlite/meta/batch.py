@@ -52,6 +52,7 @@ from ..device import CompiledModel, Device
 from ..device_string import DeviceSpec, single_child
 from ..errors import (
     CompileError,
+    DeviceClosedError,
     InferenceError,
     InputShapeError,
     ModelError,
@@ -394,7 +395,7 @@ class BatchCompiledModel(CompiledModel):
     def run(self, inputs: Sequence[np.ndarray]) -> tuple[Sequence[np.ndarray], Any]:
         """A synchronous inference runs alone on the child at once; it never waits to batch."""
         if self._closed:
-            raise RequestCancelledError(f"{self.device_name} is closed")
+            raise DeviceClosedError(f"{self.device_name} is closed")
         return self.child.run(inputs)
 
     def run_checked(self, arrays: Sequence[np.ndarray]) -> tuple[Sequence[np.ndarray], Any]:
@@ -403,7 +404,7 @@ class BatchCompiledModel(CompiledModel):
         if not self._timeout_ms:
             return self.run(arrays)
         if self._closed:
-            raise RequestCancelledError(f"{self.device_name} is closed")
+            raise DeviceClosedError(f"{self.device_name} is closed")
         return self._submit_and_wait(arrays, watched=True, submit=self.child.submit)
 
     def get_property(self, key: Any) -> Any:
@@ -466,7 +467,7 @@ class _Collector:
         if any(type(a) is not np.ndarray and is_device_tensor(a) for a in inputs):
             # device tensors stay where they are: the request runs alone on the child
             if self._closed:
-                job.set_error(RequestCancelledError(f"{self.name} is closed"))
+                job.set_error(DeviceClosedError(f"{self.name} is closed"))
             else:
                 self.child.submit(job)
             return
@@ -502,7 +503,7 @@ class _Collector:
                         self._start_timer()
                     self._cond.notify()
         if closed:
-            job.set_error(RequestCancelledError(f"{self.name} is closed"))
+            job.set_error(DeviceClosedError(f"{self.name} is closed"))
             return
         for batch in ready:
             self._dispatch(batch)

@@ -8,7 +8,7 @@ from .. import properties as props
 from ..core import BATCH_KEYS
 from ..device import CompiledModel, Device
 from ..device_string import DeviceSpec, parse_device
-from ..errors import DeviceStringError, RequestCancelledError
+from ..errors import DeviceClosedError, DeviceStringError
 from ..jobs import Job
 from ..model import Model
 from ..properties.hint import PerformanceMode
@@ -123,7 +123,7 @@ class MultiCompiledModel(CompiledModel):
     def submit(self, job: Job) -> None:
         if self._closed:
             if job.begin():  # not when the caller cancelled it meanwhile
-                job.set_error(RequestCancelledError(f"{self.device_name} is closed"))
+                job.set_error(DeviceClosedError(f"{self.device_name} is closed"))
             return
         self.balancer.submit(job)
 

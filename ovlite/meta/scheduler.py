@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..device import CompiledModel
-from ..errors import InferenceError, RequestCancelledError
+from ..errors import DeviceClosedError, InferenceError, RequestCancelledError
 from ..jobs import Job
 
 log = logging.getLogger("ovlite.meta")
@@ -291,7 +291,7 @@ class LoadBalancer:
     def _cancel(self, attempt: _Attempt) -> None:
         if not attempt.started and not attempt.job.begin():
             return  # cancelled or expired already
-        error = RequestCancelledError(f"{self.name} was closed before the job could run")
+        error = DeviceClosedError(f"{self.name} was closed before the job could run")
         if attempt.errors:
             error.__cause__ = next(reversed(attempt.errors.values()))
         attempt.job.set_error(error)

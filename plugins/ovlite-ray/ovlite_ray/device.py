@@ -23,7 +23,7 @@ from ovlite import properties as props
 from ovlite.core import BATCH_KEYS
 from ovlite.device import Availability, CompiledModel, Device
 from ovlite.device_string import DeviceSpec, single_child
-from ovlite.errors import CompileError, InferenceError, RequestCancelledError
+from ovlite.errors import CompileError, DeviceClosedError, InferenceError
 from ovlite.jobs import Job
 from ovlite.meta.scheduler import CHILD_COMING, Child, LoadBalancer
 from ovlite.model import Model
@@ -280,7 +280,7 @@ class RayCompiledModel(CompiledModel):
                 self._outstanding += 1
         if refused:
             if job.begin():
-                job.set_error(RequestCancelledError(f"{self.device_name} is closed"))
+                job.set_error(DeviceClosedError(f"{self.device_name} is closed"))
             return
         on_done = job.on_done
 
