@@ -213,9 +213,14 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     base = config_from_args(args)
     core = Core()
     if args.compare:
-        results = [
-            run_one(core, variant, quiet=True) for variant in compare_configs(base, args.compare)
-        ]
+        results = []
+        for variant in compare_configs(base, args.compare):
+            try:
+                results.append(run_one(core, variant, quiet=True))
+            except OvliteError as exc:  # one configuration that cannot run here: say why
+                print(f"[ WARNING ] {variant.label}: could not run: {exc}")
+        if not results:
+            raise OvliteError("--compare: none of the configurations could run")
         print_comparison(results)
         if args.plot:
             from .plot import plot_comparison

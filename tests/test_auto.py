@@ -34,7 +34,10 @@ def make_core(*devices: SimulatedDevice) -> ov.Core:
     return core
 
 
-def settled(compiled: ov.CompiledModel) -> ov.CompiledModel:
+def settled(compiled: ov.CompiledModel, inputs: dict | None = None) -> ov.CompiledModel:
+    """The model once AUTO has chosen.  AUTO lets the first request finish before it compiles
+    and times the others (or waits FIRST_REQUEST_WAIT_S): one request here starts it."""
+    compiled(inputs if inputs is not None else {"x": x()})
     assert compiled.wait_until_ready(timeout=60)
     return compiled
 
@@ -147,6 +150,26 @@ def test_a_model_with_dynamic_sizes_calibrates_on_the_first_request() -> None:
     compiled({"x": x()})
     settled(compiled)
     assert compiled.get_property(props.execution_devices) == ["SIMFAST"]
+
+
+def test_when_made_up_inputs_fail_everywhere_the_first_request_calibrates() -> None:
+    def made_up(inputs) -> bool:  # noqa: ANN001
+        return bool(inputs[0][0, 1] != 1.0)  # the user's inputs carry 1.0 there (see x())
+
+    core = make_core(
+        SimulatedDevice("SIMSLOW", delay_ms=10, quick_compile=True, fail_when=made_up),
+        SimulatedDevice("SIMFAST", fail_when=made_up),
+    )
+    compiled = core.compile_model(MLP, "AUTO:SIMSLOW,SIMFAST", QUICK)
+    compiled({"x": x()})  # lets the measurement start; it fails on the made-up inputs
+    for _ in range(600):  # then waits for a request (up to 60 s on a loaded machine)
+        if "waits for the first request" in compiled.get_property(props.configuration_reason):
+            break
+        threading.Event().wait(0.1)
+    compiled({"x": x(2)})
+    settled(compiled)
+    assert compiled.get_property(props.execution_devices) == ["SIMFAST"]
+    assert all(not m["error"] for m in verdicts(compiled).values())
 
 
 # ---- precision and accuracy -----------------------------------------------------------------
@@ -366,9 +389,12 @@ def test_close_while_measuring_stops_cleanly() -> None:
 @pytest.mark.parametrize("mode", ["PERFORMANCE", "ACCURACY"])
 def test_auto_on_openvino_cpu_and_cpu_answers_within_the_reported_difference(mode: str) -> None:
     model = ov.read_model(models.resnet18(batch=1, image_size=64, num_classes=10))
+    names = [p.any_name for p in model.inputs]
+    inputs = dict(zip(names, calibration_inputs(model.inputs), strict=True))
     core = ov.Core()
     compiled = settled(
-        core.compile_model(model, "AUTO:CPU,OPENVINO.CPU", {"EXECUTION_MODE_HINT": mode, **QUICK})
+        core.compile_model(model, "AUTO:CPU,OPENVINO.CPU", {"EXECUTION_MODE_HINT": mode, **QUICK}),
+        inputs,
     )
     found = verdicts(compiled)
     assert set(found) == {"CPU", "OPENVINO.CPU"}
@@ -377,8 +403,6 @@ def test_auto_on_openvino_cpu_and_cpu_answers_within_the_reported_difference(mod
     assert found["CPU"]["precision"] == "f32"
     if mode == "ACCURACY":
         assert found["OPENVINO.CPU"]["precision"] == "f32"
-    names = [p.any_name for p in model.inputs]
-    inputs = dict(zip(names, calibration_inputs(model.inputs), strict=True))
     cpu = core.compile_model(model, "CPU")(inputs)[0]
     got = compiled(inputs)[0]
     assert np.abs(got - cpu).max() <= found[winner]["max_abs_diff"] * 1.01 + 1e-5

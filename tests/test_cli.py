@@ -126,9 +126,11 @@ def test_compare_prints_ratios(capsys: pytest.CaptureFixture[str]) -> None:
         "--compare",
         "latency",
         "CPU@throughput",
+        "NOSUCH",
     )
     assert code == 0
     assert "CPU latency" in out and "CPU throughput" in out and "1.00x" in out
+    assert "NOSUCH throughput: could not run" in out  # the others still ran
 
 
 def test_compare_with_auto_prints_its_choice_and_plots_the_comparison(

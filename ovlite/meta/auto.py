@@ -220,7 +220,8 @@ class AutoCompiledModel(MultiCompiledModel):
         self._decision = ""  # how the serving device was chosen, for the reason
         self._calibration: list[np.ndarray] | None = None
         self._calibrated = threading.Event()
-        self._wants_calibration = False
+        self._wants_calibration = False  # the next request's inputs calibrate
+        self._calibrated_from_ports = False
         self._settle_lock = threading.Lock()
         self._settling = False  # compiling, measuring or switching in the background
         self._stop = threading.Event()  # set by close() and at interpreter exit
@@ -246,6 +247,7 @@ class AutoCompiledModel(MultiCompiledModel):
         if measuring:
             self._decision = "measuring the candidates"
             calibration = calibration_inputs(model.inputs)
+            self._calibrated_from_ports = calibration is not None
             if calibration is None:
                 self._wants_calibration = True
             else:
@@ -355,8 +357,10 @@ class AutoCompiledModel(MultiCompiledModel):
 
     def _compile(self, candidate: DeviceSpec) -> Child | None:
         """Compile one candidate (taking it off the remaining list), timing the compile."""
-        if candidate in self._remaining:
+        try:
             self._remaining.remove(candidate)
+        except ValueError:  # taken off already (by the runtime fallback, or the start-up)
+            pass
         started = time.perf_counter()
         compiled = try_compile(
             self._model_for_fallback,
@@ -435,38 +439,21 @@ class AutoCompiledModel(MultiCompiledModel):
             record = auto_cache.load(folder, key)
             if record is not None and self._follow_cached(record, serving):
                 return
-        self._calibrated.wait()
-        if self._closed:
-            return
-        inputs = self._calibration
         children: dict[str, Child] = {serving.name: serving}
-        outputs: dict[str, Sequence[np.ndarray]] = {}
-        for candidate in self._candidates:
-            name = candidate.full_name
-            if self._closed:
-                break
-            if name not in children:
-                child = self._compile(candidate)
-                if child is None:
-                    continue
-                children[name] = child
-            figures = Measurement(
-                name,
-                precision_of(children[name].compiled),
-                self._compile_ms.get(name, 0.0),
-            )
-            result = measure(
-                children[name].compiled,
-                inputs,  # type: ignore[arg-type]
-                self._hint,
-                self._budget_s,
-                figures,
-                self._stop,
-            )
-            if result is not None:
-                outputs[name] = result
-            self._measurements.append(figures)
-            log.info("AUTO: %s: %s at %s", name, figures.figure(), figures.precision)
+        outputs = self._measure_all(children)
+        if outputs is None:
+            return
+        if not outputs and self._calibrated_from_ports and not self._closed:
+            # every candidate failed on made-up inputs (a model with data-dependent shapes,
+            # say): measure again on the user's first request
+            with self._settle_lock:
+                self._calibrated.clear()
+                self._wants_calibration = True
+            self._describe()
+            self._measurements = []
+            outputs = self._measure_all(children)
+            if outputs is None:
+                return
         compare_to_reference(self._measurements, outputs)
         winner = choose(self._measurements, serving.name, self._bound)
         if self._closed:
@@ -491,6 +478,41 @@ class AutoCompiledModel(MultiCompiledModel):
                     "measurements": [m.to_dict() for m in self._measurements],
                 },
             )
+
+    def _measure_all(self, children: dict[str, Child]) -> dict[str, Sequence[np.ndarray]] | None:
+        """Compile (into ``children``) and time every candidate on the calibration inputs;
+        the outputs of those that ran, or ``None`` when the model was closed meanwhile."""
+        self._calibrated.wait()
+        if self._closed:
+            self._close_all(children.values(), keep=self._direct)  # type: ignore[arg-type]
+            return None
+        inputs = self._calibration
+        outputs: dict[str, Sequence[np.ndarray]] = {}
+        for candidate in self._candidates:
+            name = candidate.full_name
+            if self._closed:
+                break
+            if name not in children:
+                child = self._compile(candidate)
+                if child is None:
+                    continue
+                children[name] = child
+            figures = Measurement(
+                name, precision_of(children[name].compiled), self._compile_ms.get(name, 0.0)
+            )
+            result = measure(
+                children[name].compiled,
+                inputs,  # type: ignore[arg-type]
+                self._hint,
+                self._budget_s,
+                figures,
+                self._stop,
+            )
+            if result is not None:
+                outputs[name] = result
+            self._measurements.append(figures)
+            log.info("AUTO: %s: %s at %s", name, figures.figure(), figures.precision)
+        return outputs
 
     def _follow_cached(self, record: dict[str, Any], serving: Child) -> bool:
         """Serve from the remembered winner; ``False`` when it is no candidate any more or
@@ -540,6 +562,7 @@ class AutoCompiledModel(MultiCompiledModel):
                     return  # a device tensor: wait for a request with host arrays
                 arrays.append(value.copy())  # the caller may reuse its buffer
             self._calibration = arrays
+            self._calibrated_from_ports = not self._wants_calibration
             self._wants_calibration = False
             self._calibrated.set()
 
@@ -578,8 +601,12 @@ class AutoCompiledModel(MultiCompiledModel):
 
     def wait_until_ready(self, timeout: float | None = None) -> bool:
         """Wait until AUTO has settled on a device (compiled, measured, switched); ``True``
-        when nothing is left running in the background."""
+        when nothing is left running in the background.  A model that calibrates on its
+        first request (see the module docstring) is not ready before one has run: then this
+        returns ``False`` at once instead of waiting for a request that may never come."""
         if self._background is not None:
+            if self._wants_calibration:
+                return False  # waiting for the first request, whose inputs calibrate
             self._background.join(timeout)
             return not self._background.is_alive()
         return True
