@@ -13,7 +13,7 @@ Importing ovlite is cheap: device plugins (and ONNX Runtime) load on first use o
 
 from __future__ import annotations
 
-from . import properties
+from . import layout_helpers, properties
 from .core import Core, Version, compile_model
 from .device import Availability, CompiledModel, Device
 from .device_string import DeviceSpec, parse_device
@@ -30,6 +30,7 @@ from .errors import (
     InputNameError,
     InputShapeError,
     InputTypeError,
+    LayoutError,
     MissingInputError,
     ModelError,
     OvliteError,
@@ -44,7 +45,9 @@ from .errors import (
 )
 from .hookspecs import PLUGIN_API_VERSION, hookimpl
 from .jobs import Job
+from .layout import Layout
 from .model import Model, PartialShape, Port, read_model
+from .model_batch import get_batch, set_batch
 from .requests import AsyncInferQueue, InferRequest, ProfilingInfo
 from .streams import StreamsExecutor
 from .tensor import Tensor
@@ -72,6 +75,8 @@ __all__ = [
     "InputShapeError",
     "InputTypeError",
     "Job",
+    "Layout",
+    "LayoutError",
     "MissingInputError",
     "Model",
     "ModelError",
@@ -92,8 +97,11 @@ __all__ = [
     "UnknownPropertyError",
     "Version",
     "compile_model",
+    "get_batch",
     "hookimpl",
+    "layout_helpers",
     "parse_device",
     "properties",
     "read_model",
+    "set_batch",
 ]

@@ -77,6 +77,18 @@ class ModelError(OvliteError, ValueError, RuntimeError):
     """A model cannot be read, or cannot be compiled for the requested device."""
 
 
+class LayoutError(OvliteError, ValueError, RuntimeError):
+    """A layout string is malformed, or does not fit the tensor it is set on."""
+
+
+class PreprocessError(OvliteError, ValueError, RuntimeError):
+    """A PrePostProcessor step cannot be built on the model (a missing layout, say)."""
+
+
+class ElementTypeError(OvliteError, TypeError):
+    """A data type has no element type (or an element type no numpy type)."""
+
+
 class CompileError(OvliteError, RuntimeError):
     """A device failed to compile a model."""
 

@@ -11,6 +11,7 @@ import onnx
 
 from .element_type import Type
 from .errors import InputNameError, ModelError
+from .layout import Layout
 
 
 class PartialShape(tuple):
@@ -80,7 +81,9 @@ class Port:
     """An input or output of a model (OpenVINO's ``ConstOutput``).
 
     Ports compare equal by model position and name, so a port taken from a ``Model`` can
-    address the same input of the ``CompiledModel`` built from it.
+    address the same input of the ``CompiledModel`` built from it.  A model's ports are live:
+    after ``model.reshape`` a port taken earlier reports the new shape.  ``layout`` is the
+    port's :class:`~ovlite.Layout` (empty until set with ``ov.layout_helpers.set_layout``).
     """
 
     def __init__(
@@ -91,6 +94,13 @@ class Port:
         self._names = list(names)
         self.partial_shape = shape
         self.element_type = element_type
+        self.layout = Layout()
+
+    def copy(self) -> Port:
+        """A port with the same name, shape, type and layout that later changes do not touch."""
+        port = Port(self.kind, self.index, self._names, self.partial_shape, self.element_type)
+        port.layout = self.layout
+        return port
 
     @property
     def any_name(self) -> str:
@@ -159,7 +169,26 @@ def _ports(kind: str, values: Iterable[onnx.ValueInfoProto]) -> list[Port]:
     ]
 
 
-class Model:
+class HasPorts:
+    """``input()`` / ``output()`` over ``self.inputs`` / ``self.outputs`` (models, compiled models)."""
+
+    inputs: list[Port]
+    outputs: list[Port]
+
+    def input(
+        self, key: int | str | Port = 0, *, index: int | None = None, tensor_name: str | None = None
+    ) -> Port:
+        """An input port by index, name or port (``input(index=0)``, ``input(tensor_name="x")``)."""
+        return find_port(self.inputs, port_key(key, index, tensor_name), "input")
+
+    def output(
+        self, key: int | str | Port = 0, *, index: int | None = None, tensor_name: str | None = None
+    ) -> Port:
+        """An output port by index, name or port (``output(index=0)``, ``output(tensor_name="y")``)."""
+        return find_port(self.outputs, port_key(key, index, tensor_name), "output")
+
+
+class Model(HasPorts):
     """An ONNX model with OpenVINO-style ports; build it with :func:`read_model`.
 
     ``path`` is the file it was read from (``None`` for bytes and protos, or after
@@ -176,10 +205,13 @@ class Model:
         self._refresh_ports()
 
     def _refresh_ports(self) -> None:
+        """Read the ports from the proto; ports handed out before are updated in place."""
         initializers = {init.name for init in self._proto.graph.initializer}
         graph_inputs = [v for v in self._proto.graph.input if v.name not in initializers]
-        self.inputs = _ports("input", graph_inputs)
-        self.outputs = _ports("output", self._proto.graph.output)
+        self.inputs = _update_ports(getattr(self, "inputs", []), _ports("input", graph_inputs))
+        self.outputs = _update_ports(
+            getattr(self, "outputs", []), _ports("output", self._proto.graph.output)
+        )
 
     @property
     def proto(self) -> onnx.ModelProto:
@@ -207,13 +239,20 @@ class Model:
         """The default-domain opset version the model is written against."""
         return next((o.version for o in self._proto.opset_import if o.domain in ("", "ai.onnx")), 0)
 
-    def input(self, key: int | str | Port = 0) -> Port:
-        """An input port by index, name or port."""
-        return find_port(self.inputs, key, "input")
+    def get_parameters_count(self) -> int:
+        return len(self.inputs)
 
-    def output(self, key: int | str | Port = 0) -> Port:
-        """An output port by index, name or port."""
-        return find_port(self.outputs, key, "output")
+    def get_output_size(self) -> int:
+        return len(self.outputs)
+
+    def get_output_shape(self, index: int) -> PartialShape:
+        return self.output(index).partial_shape
+
+    def get_output_partial_shape(self, index: int) -> PartialShape:
+        return self.output(index).partial_shape
+
+    def get_output_element_type(self, index: int) -> Type:
+        return self.output(index).element_type
 
     def is_dynamic(self) -> bool:
         return any(p.partial_shape.is_dynamic for p in self.inputs + self.outputs)
@@ -257,6 +296,10 @@ class Model:
             proto = onnx.shape_inference.infer_shapes(proto, strict_mode=True)
         except Exception as exc:  # onnx raises several types here
             raise ModelError(f"cannot reshape {self._name!r} to {targets}: {exc}") from exc
+        self.replace_proto(proto)
+
+    def replace_proto(self, proto: onnx.ModelProto) -> None:
+        """Make ``proto`` this model's graph (for reshape and preprocessing); ports stay live."""
         self._proto = proto
         self._bytes = None
         self.path = None
@@ -266,6 +309,27 @@ class Model:
         ins = ", ".join(f"{p.any_name}: {p.element_type}{p.partial_shape}" for p in self.inputs)
         outs = ", ".join(f"{p.any_name}: {p.element_type}{p.partial_shape}" for p in self.outputs)
         return f"<Model {self._name!r} inputs=[{ins}] outputs=[{outs}]>"
+
+
+def _update_ports(old: list[Port], new: list[Port]) -> list[Port]:
+    """Keep the port objects in ``old`` when ``new`` has the same ports, with ``new``'s shapes."""
+    if [p._names for p in old] != [p._names for p in new]:
+        layouts = {p.any_name: p.layout for p in old}
+        for port in new:
+            port.layout = layouts.get(port.any_name, port.layout)
+        return new
+    for port, fresh in zip(old, new, strict=True):
+        port.partial_shape, port.element_type = fresh.partial_shape, fresh.element_type
+    return old
+
+
+def port_key(key: int | str | Port, index: int | None, tensor_name: str | None) -> int | str | Port:
+    """The one key among openvino's ``input(key)``, ``input(index=...)``, ``input(tensor_name=...)``."""
+    if index is not None:
+        return index
+    if tensor_name is not None:
+        return tensor_name
+    return key
 
 
 def node_key(node: onnx.NodeProto, index: int) -> str:
