@@ -13,7 +13,7 @@ Importing ovlite is cheap: device plugins (and ONNX Runtime) load on first use o
 
 from __future__ import annotations
 
-from . import layout_helpers, properties
+from . import layout_helpers, preprocess, properties, utils
 from .core import Core, Version, compile_model
 from .device import Availability, CompiledModel, Device
 from .device_string import DeviceSpec, parse_device
@@ -25,6 +25,7 @@ from .errors import (
     DeviceNotFoundError,
     DeviceStringError,
     DeviceUnavailableError,
+    ElementTypeError,
     InferenceError,
     InputError,
     InputNameError,
@@ -35,6 +36,7 @@ from .errors import (
     ModelError,
     OvliteError,
     PluginError,
+    PreprocessError,
     PropertyError,
     PropertyValueError,
     ReadOnlyPropertyError,
@@ -68,6 +70,7 @@ __all__ = [
     "DeviceSpec",
     "DeviceStringError",
     "DeviceUnavailableError",
+    "ElementTypeError",
     "InferRequest",
     "InferenceError",
     "InputError",
@@ -83,6 +86,7 @@ __all__ = [
     "OvliteError",
     "PartialShape",
     "PluginError",
+    "PreprocessError",
     "Port",
     "ProfilingInfo",
     "PropertyError",
@@ -101,7 +105,9 @@ __all__ = [
     "hookimpl",
     "layout_helpers",
     "parse_device",
+    "preprocess",
     "properties",
     "read_model",
     "set_batch",
+    "utils",
 ]
