@@ -44,6 +44,7 @@ from .errors import (
     RequestCancelledError,
     RequestTimeoutError,
     UnknownPropertyError,
+    UnsupportedModelFormatError,
 )
 from .hookspecs import PLUGIN_API_VERSION, hookimpl
 from .jobs import Job
@@ -51,6 +52,7 @@ from .layout import Layout
 from .model import Model, PartialShape, Port, read_model
 from .model_batch import get_batch, set_batch
 from .requests import AsyncInferQueue, InferRequest, ProfilingInfo
+from .serialization import save_model, serialize
 from .streams import StreamsExecutor
 from .tensor import Tensor
 
@@ -99,6 +101,7 @@ __all__ = [
     "Tensor",
     "Type",
     "UnknownPropertyError",
+    "UnsupportedModelFormatError",
     "Version",
     "compile_model",
     "get_batch",
@@ -108,6 +111,8 @@ __all__ = [
     "preprocess",
     "properties",
     "read_model",
+    "save_model",
+    "serialize",
     "set_batch",
     "utils",
 ]

@@ -89,6 +89,10 @@ class ElementTypeError(OvliteError, TypeError):
     """A data type has no element type (or an element type no numpy type)."""
 
 
+class UnsupportedModelFormatError(ModelError):
+    """A model in a format ovlite does not read or write (OpenVINO IR, say)."""
+
+
 class CompileError(OvliteError, RuntimeError):
     """A device failed to compile a model."""
 

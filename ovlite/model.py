@@ -10,8 +10,18 @@ from typing import Any
 import onnx
 
 from .element_type import Type
-from .errors import InputNameError, ModelError
+from .errors import InputNameError, ModelError, UnsupportedModelFormatError
 from .layout import Layout
+
+
+# metadata key under which save_model keeps a port's layout in the ONNX file
+LAYOUT_KEY = "ovlite.layout.{kind}.{name}"
+
+IR_HINT = (
+    "ovlite reads ONNX only, not OpenVINO IR (.xml/.bin): export the original model to ONNX with "
+    "its framework's exporter (torch.onnx.export, tf2onnx, paddle2onnx, or `optimum-cli export "
+    "onnx` for Hugging Face models); openvino has no converter from IR back to ONNX"
+)
 
 
 class PartialShape(tuple):
@@ -203,6 +213,15 @@ class Model(HasPorts):
         self._bytes: bytes | None = None
         self._name = name or proto.graph.name or (Path(path).stem if path else "model")
         self._refresh_ports()
+        self._restore_layouts()
+
+    def _restore_layouts(self) -> None:
+        """Give ports the layouts ``save_model`` wrote into the file's metadata."""
+        saved = {entry.key: entry.value for entry in self._proto.metadata_props}
+        for port in self.inputs + self.outputs:
+            text = saved.get(LAYOUT_KEY.format(kind=port.kind, name=port.any_name))
+            if text:
+                port.layout = Layout(text)
 
     def _refresh_ports(self) -> None:
         """Read the ports from the proto; ports handed out before are updated in place."""
@@ -373,6 +392,8 @@ def read_model(model: str | os.PathLike | bytes | onnx.ModelProto | Model) -> Mo
     elif isinstance(model, str | os.PathLike):
         path = os.fspath(model)
         origin = f"model file {path!r}"
+        if path.lower().endswith((".xml", ".bin")):
+            raise UnsupportedModelFormatError(f"cannot read {origin}: {IR_HINT}")
         if os.path.isdir(path):
             raise ModelError(f"cannot read {origin}: it is a folder; give the .onnx file in it")
         if not os.path.isfile(path):
@@ -406,6 +427,8 @@ def read_model(model: str | os.PathLike | bytes | onnx.ModelProto | Model) -> Mo
 def _parse(data: bytes, origin: str) -> onnx.ModelProto:
     if not data:
         raise ModelError(f"cannot read {origin}: they are empty")
+    if data.lstrip()[:5] in (b"<?xml", b"<net ", b"<net>"):
+        raise UnsupportedModelFormatError(f"cannot read {origin}: they are OpenVINO IR XML; {IR_HINT}")
     proto = onnx.ModelProto()
     try:
         proto.ParseFromString(data)
