@@ -49,10 +49,11 @@ from .errors import (
 from .hookspecs import PLUGIN_API_VERSION, hookimpl
 from .jobs import Job
 from .layout import Layout
-from .model import Model, PartialShape, Port, read_model
+from .model import Model, Port, read_model
 from .model_batch import get_batch, set_batch
 from .requests import AsyncInferQueue, InferRequest, ProfilingInfo
 from .serialization import save_model, serialize
+from .shape import Dimension, PartialShape
 from .streams import StreamsExecutor
 from .tensor import Tensor
 
@@ -72,6 +73,7 @@ __all__ = [
     "DeviceSpec",
     "DeviceStringError",
     "DeviceUnavailableError",
+    "Dimension",
     "ElementTypeError",
     "InferRequest",
     "InferenceError",

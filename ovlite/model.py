@@ -12,6 +12,7 @@ import onnx
 from .element_type import Type
 from .errors import InputNameError, ModelError, UnsupportedModelFormatError
 from .layout import Layout
+from .shape import PartialShape
 
 
 # metadata key under which save_model keeps a port's layout in the ONNX file
@@ -22,69 +23,6 @@ IR_HINT = (
     "its framework's exporter (torch.onnx.export, tf2onnx, paddle2onnx, or `optimum-cli export "
     "onnx` for Hugging Face models); openvino has no converter from IR back to ONNX"
 )
-
-
-class PartialShape(tuple):
-    """A shape whose dimensions may be dynamic (``-1``, printed ``?``); compares as a tuple.
-
-    ``names`` keeps symbolic dimension names from the ONNX file (``"batch"``), ``None`` where
-    the dimension has none.  ``rank_is_dynamic`` is true when even the rank is unknown.
-    """
-
-    names: tuple[str | None, ...]
-    rank_is_dynamic: bool
-
-    def __new__(
-        cls,
-        dims: Iterable[int | str | None] = (),
-        names: Sequence[str | None] | None = None,
-        rank_is_dynamic: bool = False,
-    ) -> PartialShape:
-        values, dim_names = [], []
-        for dim in dims:
-            if isinstance(dim, str) and not dim.lstrip("-").isdigit():
-                values.append(-1)
-                dim_names.append(None if dim == "?" else dim)
-            else:
-                values.append(-1 if dim is None or int(dim) < 0 else int(dim))
-                dim_names.append(None)
-        shape = super().__new__(cls, values)
-        shape.names = tuple(names) if names is not None else tuple(dim_names)
-        shape.rank_is_dynamic = rank_is_dynamic
-        return shape
-
-    @property
-    def is_dynamic(self) -> bool:
-        return self.rank_is_dynamic or any(dim < 0 for dim in self)
-
-    @property
-    def is_static(self) -> bool:
-        return not self.is_dynamic
-
-    @property
-    def rank(self) -> int | None:
-        return None if self.rank_is_dynamic else len(self)
-
-    def to_shape(self) -> tuple[int, ...]:
-        """The static shape as a plain tuple; ``ValueError`` if some dimension is dynamic."""
-        if self.is_dynamic:
-            raise ValueError(f"shape {self} is dynamic")
-        return tuple(self)
-
-    def accepts(self, shape: Sequence[int]) -> bool:
-        """True when a concrete ``shape`` fits: same rank, equal wherever this one is static."""
-        if self.rank_is_dynamic:
-            return True
-        return len(shape) == len(self) and all(
-            d < 0 or d == s for d, s in zip(self, shape, strict=True)
-        )
-
-    def __str__(self) -> str:
-        if self.rank_is_dynamic:
-            return "[...]"
-        return "[" + ",".join("?" if d < 0 else str(d) for d in self) + "]"
-
-    __repr__ = __str__
 
 
 class Port:
@@ -102,13 +40,13 @@ class Port:
         self.kind = kind
         self.index = index
         self._names = list(names)
-        self.partial_shape = shape
+        self._shape = shape
         self.element_type = element_type
         self.layout = Layout()
 
     def copy(self) -> Port:
         """A port with the same name, shape, type and layout that later changes do not touch."""
-        port = Port(self.kind, self.index, self._names, self.partial_shape, self.element_type)
+        port = Port(self.kind, self.index, self._names, self._shape, self.element_type)
         port.layout = self.layout
         return port
 
@@ -122,8 +60,17 @@ class Port:
 
     @property
     def shape(self) -> PartialShape:
-        """The port's shape; dynamic dimensions show as ``-1`` (printed ``?``)."""
-        return self.partial_shape
+        """The port's shape (a copy); dynamic dimensions show as ``-1`` (printed ``?``)."""
+        return self._shape.copy()
+
+    @property
+    def partial_shape(self) -> PartialShape:
+        """The port's shape (a copy: change it, then give it to ``model.reshape``)."""
+        return self._shape.copy()
+
+    def accepts(self, shape: Sequence[int]) -> bool:
+        """True when an array of ``shape`` fits this port (ranks equal, lengths in bounds)."""
+        return self._shape.accepts(shape)
 
     def get_any_name(self) -> str:
         return self.any_name
@@ -132,10 +79,10 @@ class Port:
         return self.names
 
     def get_shape(self) -> PartialShape:
-        return self.partial_shape
+        return self._shape.copy()
 
     def get_partial_shape(self) -> PartialShape:
-        return self.partial_shape
+        return self._shape.copy()
 
     def get_element_type(self) -> Type:
         return self.element_type
@@ -212,6 +159,7 @@ class Model(HasPorts):
         self.path = path
         self._bytes: bytes | None = None
         self._name = name or proto.graph.name or (Path(path).stem if path else "model")
+        self._bounds: dict[str, PartialShape] = {}  # inputs reshaped to ranges, by name
         self._refresh_ports()
         self._restore_layouts()
 
@@ -231,6 +179,11 @@ class Model(HasPorts):
         self.outputs = _update_ports(
             getattr(self, "outputs", []), _ports("output", self._proto.graph.output)
         )
+        for port in self.inputs:
+            bounds = self._bounds.get(port.any_name)
+            if bounds is not None and len(bounds) == len(port._shape):
+                dims = [b if b.is_dynamic and d < 0 else d for b, d in zip(bounds, port._shape, strict=True)]
+                port._shape = PartialShape(dims, names=port._shape.names)
 
     @property
     def proto(self) -> onnx.ModelProto:
@@ -278,18 +231,23 @@ class Model(HasPorts):
 
     def reshape(self, shapes: Any) -> None:
         """Set input shapes in place: one shape for a single-input model, or a dict keyed by
-        input name, index or port.  Dimensions may be ints, ``-1``/``"?"`` (dynamic) or names.
-        Output shapes are recomputed with ONNX shape inference.
+        input name, index or port.  Dimensions may be ints, ``-1``/``"?"`` (dynamic), names,
+        ranges (``(1, 8)``, ``"1..8"``, ``Dimension(1, 8)``), or a whole ``"[1,3,?,?]"`` string.
+        Output shapes are recomputed with ONNX shape inference.  ONNX has no bounded dimensions:
+        a range is dynamic in the graph, and the input port keeps the bounds and checks them.
         """
+        def as_shape(shape: Any) -> PartialShape:
+            return shape.copy() if isinstance(shape, PartialShape) else PartialShape(shape)
+
         if isinstance(shapes, Mapping):
-            targets = {self.input(key).index: PartialShape(shape) for key, shape in shapes.items()}
+            targets = {self.input(key).index: as_shape(shape) for key, shape in shapes.items()}
         else:
             if len(self.inputs) != 1:
                 raise ModelError(
                     f"reshape with one shape needs a single-input model; {self._name!r} has "
                     f"{len(self.inputs)} inputs: pass a dict {{name: shape}}"
                 )
-            targets = {0: PartialShape(shapes)}
+            targets = {0: as_shape(shapes)}
         proto = onnx.ModelProto()
         proto.CopyFrom(self._proto)
         by_name = {v.name: v for v in proto.graph.input}
@@ -300,6 +258,11 @@ class Model(HasPorts):
                     f"cannot reshape input {port.any_name!r} of rank {len(port.partial_shape)} "
                     f"to {shape} of rank {len(shape)}"
                 )
+            bounded = any(d.is_dynamic and (d.min_length or d.max_length >= 0) for d in shape)
+            if bounded:
+                self._bounds[port.any_name] = shape
+            else:
+                self._bounds.pop(port.any_name, None)
             dims = by_name[port.any_name].type.tensor_type.shape
             dims.ClearField("dim")
             for value, name in zip(shape, shape.names, strict=True):
@@ -338,7 +301,7 @@ def _update_ports(old: list[Port], new: list[Port]) -> list[Port]:
             port.layout = layouts.get(port.any_name, port.layout)
         return new
     for port, fresh in zip(old, new, strict=True):
-        port.partial_shape, port.element_type = fresh.partial_shape, fresh.element_type
+        port._shape, port.element_type = fresh._shape, fresh.element_type
     return old
 
 
