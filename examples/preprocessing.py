@@ -30,7 +30,9 @@ def main() -> None:
 
     core = ov.Core()
     model = core.read_model(models.resnet18(batch=1, image_size=64, num_classes=10))
-    print(f"model input: {model.input().any_name} {model.input().element_type} {model.input().partial_shape}")
+    print(
+        f"model input: {model.input().any_name} {model.input().element_type} {model.input().partial_shape}"
+    )
 
     ppp = PrePostProcessor(model)
     ppp.input().tensor().set_element_type(ov.Type.u8).set_layout(ov.Layout("NHWC"))
@@ -42,7 +44,9 @@ def main() -> None:
     print(ppp)
     model = ppp.build()
     port = model.input()
-    print(f"now takes: {port.element_type} {port.partial_shape} {ov.layout_helpers.get_layout(port)}")
+    print(
+        f"now takes: {port.element_type} {port.partial_shape} {ov.layout_helpers.get_layout(port)}"
+    )
 
     compiled = core.compile_model(model, args.device)
     rng = np.random.default_rng(0)
@@ -50,7 +54,9 @@ def main() -> None:
         image = rng.integers(0, 256, (1, height, width, 3), dtype=np.uint8)  # a decoded image
         scores = compiled(image)[0][0]
         top = np.argsort(scores)[::-1][:3]
-        print(f"{height}x{width} image: top classes {top.tolist()}, scores {[f'{s:.3f}' for s in scores[top]]}")
+        print(
+            f"{height}x{width} image: top classes {top.tolist()}, scores {[f'{s:.3f}' for s in scores[top]]}"
+        )
 
     # the same numbers by hand, in numpy: the preprocessing ran inside the model
     image = rng.integers(0, 256, (1, 64, 64, 3), dtype=np.uint8)  # already the model's size
@@ -61,7 +67,9 @@ def main() -> None:
 
     if args.save:
         ov.save_model(model, args.save)
-        print(f"saved to {args.save}; ov.read_model gives back a model taking {ov.read_model(args.save).input().element_type}")
+        print(
+            f"saved to {args.save}; ov.read_model gives back a model taking {ov.read_model(args.save).input().element_type}"
+        )
 
 
 if __name__ == "__main__":

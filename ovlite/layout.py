@@ -73,7 +73,9 @@ class Layout:
             raise LayoutError(f"layout {self} has rank {self.rank}, the tensor has rank {rank}")
         fixed = len(self._left) + len(self._right)
         if rank < fixed:
-            raise LayoutError(f"layout {self} needs at least {fixed} dimensions, the tensor has {rank}")
+            raise LayoutError(
+                f"layout {self} needs at least {fixed} dimensions, the tensor has {rank}"
+            )
         return [*self._left, *([None] * (rank - fixed)), *self._right]
 
     def to_string(self) -> str:

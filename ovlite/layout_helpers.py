@@ -1,7 +1,7 @@
 """openvino's ``layout_helpers``: read and set a port's layout, find its named dimensions.
 
-    ov.layout_helpers.set_layout(model.input(), ov.Layout("NCHW"))
-    ov.layout_helpers.height_idx(ov.layout_helpers.get_layout(model.input()))   # 2
+ov.layout_helpers.set_layout(model.input(), ov.Layout("NCHW"))
+ov.layout_helpers.height_idx(ov.layout_helpers.get_layout(model.input()))   # 2
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ def set_layout(port: Port, layout: Layout | str) -> None:
         try:
             layout.names_for_rank(len(shape))
         except LayoutError as exc:
-            raise LayoutError(f"cannot set layout {layout} on {port.kind} {port.any_name!r} {shape}: {exc}") from None
+            raise LayoutError(
+                f"cannot set layout {layout} on {port.kind} {port.any_name!r} {shape}: {exc}"
+            ) from None
     port.layout = layout
 
 

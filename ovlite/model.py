@@ -14,7 +14,6 @@ from .errors import InputNameError, ModelError, UnsupportedModelFormatError
 from .layout import Layout
 from .shape import PartialShape
 
-
 # metadata key under which save_model keeps a port's layout in the ONNX file
 LAYOUT_KEY = "ovlite.layout.{kind}.{name}"
 
@@ -182,7 +181,10 @@ class Model(HasPorts):
         for port in self.inputs:
             bounds = self._bounds.get(port.any_name)
             if bounds is not None and len(bounds) == len(port._shape):
-                dims = [b if b.is_dynamic and d < 0 else d for b, d in zip(bounds, port._shape, strict=True)]
+                dims = [
+                    b if b.is_dynamic and d < 0 else d
+                    for b, d in zip(bounds, port._shape, strict=True)
+                ]
                 port._shape = PartialShape(dims, names=port._shape.names)
 
     @property
@@ -236,6 +238,7 @@ class Model(HasPorts):
         Output shapes are recomputed with ONNX shape inference.  ONNX has no bounded dimensions:
         a range is dynamic in the graph, and the input port keeps the bounds and checks them.
         """
+
         def as_shape(shape: Any) -> PartialShape:
             return shape.copy() if isinstance(shape, PartialShape) else PartialShape(shape)
 
@@ -391,7 +394,9 @@ def _parse(data: bytes, origin: str) -> onnx.ModelProto:
     if not data:
         raise ModelError(f"cannot read {origin}: they are empty")
     if data.lstrip()[:5] in (b"<?xml", b"<net ", b"<net>"):
-        raise UnsupportedModelFormatError(f"cannot read {origin}: they are OpenVINO IR XML; {IR_HINT}")
+        raise UnsupportedModelFormatError(
+            f"cannot read {origin}: they are OpenVINO IR XML; {IR_HINT}"
+        )
     proto = onnx.ModelProto()
     try:
         proto.ParseFromString(data)

@@ -63,8 +63,15 @@ def compress_weights_to_fp16(proto: Any) -> int:
         if finite.size and np.abs(finite).max() > F16_MAX:
             continue
         half = numpy_helper.from_array(values.astype(np.float16), f"{init.name}/fp16")
-        casts.append(helper.make_node("Cast", [half.name], [init.name], to=TensorProto.FLOAT,
-                                      name=f"{init.name}/decompress"))
+        casts.append(
+            helper.make_node(
+                "Cast",
+                [half.name],
+                [init.name],
+                to=TensorProto.FLOAT,
+                name=f"{init.name}/decompress",
+            )
+        )
         compressed.append((init, half))
     for init, half in compressed:
         graph.initializer.remove(init)
@@ -86,14 +93,18 @@ def _write(proto: Any, path: str) -> None:
     external = proto.ByteSize() > _EXTERNAL_DATA_ABOVE
     try:
         onnx.save_model(
-            proto, path, save_as_external_data=external,
+            proto,
+            path,
+            save_as_external_data=external,
             location=os.path.basename(path) + ".data" if external else None,
         )
     except OSError as exc:
         raise ModelError(f"cannot write model to {path!r}: {exc}") from exc
 
 
-def save_model(model: Model | Any, output_model: str | os.PathLike, compress_to_fp16: bool = True) -> None:
+def save_model(
+    model: Model | Any, output_model: str | os.PathLike, compress_to_fp16: bool = True
+) -> None:
     """Write ``model`` to ``output_model`` (a ``.onnx`` path), as ``openvino.save_model`` does.
 
     With ``compress_to_fp16`` (the default, as in openvino) float weights are stored as f16 and
@@ -107,7 +118,9 @@ def save_model(model: Model | Any, output_model: str | os.PathLike, compress_to_
     _write(proto, path)
 
 
-def serialize(model: Model | Any, xml_path: str | os.PathLike, bin_path: Any = "", version: str = "") -> None:
+def serialize(
+    model: Model | Any, xml_path: str | os.PathLike, bin_path: Any = "", version: str = ""
+) -> None:
     """Write ``model`` as it is (no weight compression) to ``xml_path``, a ``.onnx`` path.
 
     ``bin_path`` and ``version`` are openvino IR options and must be left out.

@@ -36,7 +36,9 @@ class Dimension(int):
     _min: int
     _max: int  # -1: unbounded
 
-    def __new__(cls, min_or_length: int | str | Dimension = -1, max_length: int | None = None) -> Dimension:
+    def __new__(
+        cls, min_or_length: int | str | Dimension = -1, max_length: int | None = None
+    ) -> Dimension:
         if isinstance(min_or_length, Dimension) and max_length is None:
             low, high = min_or_length._min, min_or_length._max
         elif isinstance(min_or_length, str) and max_length is None:
@@ -55,7 +57,9 @@ class Dimension(int):
             low, high = max(int(min_or_length), 0), int(max_length)
             high = -1 if high < 0 else high
             if high >= 0 and low > high:
-                raise ArgumentError(f"bad dimension range {low}..{high}: the minimum exceeds the maximum")
+                raise ArgumentError(
+                    f"bad dimension range {low}..{high}: the minimum exceeds the maximum"
+                )
         dimension = super().__new__(cls, low if low == high else -1)
         dimension._min, dimension._max = low, high
         return dimension
@@ -236,7 +240,9 @@ class PartialShape(list):
         other = other if isinstance(other, PartialShape) else PartialShape(other)
         if self.rank_is_dynamic or other.rank_is_dynamic:
             return True
-        return len(self) == len(other) and all(a.compatible(b) for a, b in zip(self, other, strict=True))
+        return len(self) == len(other) and all(
+            a.compatible(b) for a, b in zip(self, other, strict=True)
+        )
 
     def to_string(self) -> str:
         return str(self)

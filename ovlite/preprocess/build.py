@@ -56,8 +56,9 @@ def _model_size(port: Port, layout: Layout, dimension: str) -> int:
     return size
 
 
-def _apply(chain: Chain, steps: list[Step], port: Port, model_layout: Layout | None,
-           color: ColorFormat) -> ColorFormat:
+def _apply(
+    chain: Chain, steps: list[Step], port: Port, model_layout: Layout | None, color: ColorFormat
+) -> ColorFormat:
     """Run ``steps`` on ``chain``."""
     for step in steps:
         kind, args = step.kind, step.args
@@ -128,7 +129,9 @@ def plan_input(port: Port, info: InputInfo, opset: int) -> Plan:
     tensor, steps = info.tensor(), info.preprocess().steps
     shape = port.partial_shape
     if shape.rank_is_dynamic:
-        raise PreprocessError(f"input {port.any_name!r} has a dynamic rank: preprocessing needs its rank")
+        raise PreprocessError(
+            f"input {port.any_name!r} has a dynamic rank: preprocessing needs its rank"
+        )
     model_layout = info.model().layout or (None if port.layout.empty else port.layout)
     explicit_layout = any(s.kind == "convert_layout" for s in steps)
     tensor_layout = tensor.layout or (None if explicit_layout else model_layout)
@@ -145,8 +148,15 @@ def plan_input(port: Port, info: InputInfo, opset: int) -> Plan:
                 raise PreprocessError(f"the {side} layout of {where} does not fit: {exc}") from None
 
     def run(start_shape: list[int]) -> tuple[Chain, Layout | None, list[str]]:
-        chain = Chain(port.any_name, tensor_type, tensor_layout, start_shape, opset,
-                      f"{port.any_name}/preprocess", where)
+        chain = Chain(
+            port.any_name,
+            tensor_type,
+            tensor_layout,
+            start_shape,
+            opset,
+            f"{port.any_name}/preprocess",
+            where,
+        )
         _apply(chain, steps, port, model_layout, tensor.color_format)
         implicit = []
         if chain.element_type != port.element_type:
@@ -167,14 +177,21 @@ def plan_input(port: Port, info: InputInfo, opset: int) -> Plan:
                 back[source] = dims[i]
             dims = back
         elif entry[0] == "pad":
-            dims = [(d - b - e if d >= 0 else d, n) for (d, n), b, e in zip(dims, entry[1], entry[2], strict=True)]
+            dims = [
+                (d - b - e if d >= 0 else d, n)
+                for (d, n), b, e in zip(dims, entry[1], entry[2], strict=True)
+            ]
         elif entry[0] == "crop" and tensor.shape is None:
-            raise PreprocessError(f"crop on {where} needs the user's tensor shape: set tensor().set_shape(...)")
+            raise PreprocessError(
+                f"crop on {where} needs the user's tensor shape: set tensor().set_shape(...)"
+            )
     sizes, names = [d for d, _ in dims], [n for _, n in dims]
     if tensor.shape is not None:
         sizes, names = list(tensor.shape), [None] * len(tensor.shape)
     if tensor.spatial is not None:
-        if tensor_layout is None or not (tensor_layout.has_name("H") and tensor_layout.has_name("W")):
+        if tensor_layout is None or not (
+            tensor_layout.has_name("H") and tensor_layout.has_name("W")
+        ):
             raise PreprocessError(
                 f"set_spatial_*_shape on {where} needs the tensor's layout with H and W: set it with "
                 f"tensor().set_layout(...) (it is {tensor_layout or Layout()})"
@@ -207,8 +224,15 @@ def plan_output(port: Port, info: OutputInfo, opset: int) -> Plan:
     shape = port.partial_shape
     if shape.rank_is_dynamic and (info.tensor().layout or info.postprocess().steps):
         raise PreprocessError(f"{where} has a dynamic rank: postprocessing needs its rank")
-    chain = Chain(f"{port.any_name}/model", port.element_type, model_layout, list(shape),
-                  opset, f"{port.any_name}/postprocess", where)
+    chain = Chain(
+        f"{port.any_name}/model",
+        port.element_type,
+        model_layout,
+        list(shape),
+        opset,
+        f"{port.any_name}/postprocess",
+        where,
+    )
     _apply(chain, info.postprocess().steps, port, model_layout, ColorFormat.UNDEFINED)
     implicit = []
     wanted_type, wanted_layout = info.tensor().element_type, info.tensor().layout
@@ -219,8 +243,16 @@ def plan_output(port: Port, info: OutputInfo, opset: int) -> Plan:
         chain.to_layout(wanted_layout)
         implicit.append(f"convert layout {wanted_layout}")
     layout = wanted_layout or chain.layout
-    return Plan(port, chain, chain.element_type, layout, chain.shape, [None] * len(chain.shape),
-                model_layout, implicit)
+    return Plan(
+        port,
+        chain,
+        chain.element_type,
+        layout,
+        chain.shape,
+        [None] * len(chain.shape),
+        model_layout,
+        implicit,
+    )
 
 
 def _rename_uses(graph: Any, old: str, new: str) -> None:
@@ -235,7 +267,9 @@ def _rename_uses(graph: Any, old: str, new: str) -> None:
                     _rename_uses(subgraph, old, new)
 
 
-def _set_value_info(value: Any, element_type: Type, sizes: list[int], names: list[str | None]) -> None:
+def _set_value_info(
+    value: Any, element_type: Type, sizes: list[int], names: list[str | None]
+) -> None:
     tensor_type = value.type.tensor_type
     tensor_type.elem_type = element_type.onnx_type
     tensor_type.shape.ClearField("dim")

@@ -165,7 +165,9 @@ class Chain:
                 f"the model uses opset {self.opset}: use RESIZE_LINEAR or RESIZE_CUBIC"
             )
         if self.opset < 11:
-            raise PreprocessError(f"resize on {self.where} needs ONNX opset 11 or newer, not {self.opset}")
+            raise PreprocessError(
+                f"resize on {self.where} needs ONNX opset 11 or newer, not {self.opset}"
+            )
         rank = len(self.shape)
         # ONNX Runtime's cubic Resize wants height and width innermost: move them there and back
         order = [i for i in range(rank) if i not in (h_axis, w_axis)] + [h_axis, w_axis]
@@ -197,7 +199,9 @@ class Chain:
             empty = self.constant(np.zeros(0, np.float32), "empty")
             self._step("Resize", [empty, empty, sizes], **attrs)
         if moved:
-            self.name = self.node("Transpose", [self.name], perm=[order.index(i) for i in range(rank)])
+            self.name = self.node(
+                "Transpose", [self.name], perm=[order.index(i) for i in range(rank)]
+            )
             h_axis, w_axis = order[-2], order[-1]
         self.shape[h_axis], self.shape[w_axis] = height, width
 

@@ -139,7 +139,9 @@ class _Steps:
 
     def convert_element_type(self, element_type: Type | Any = None) -> Any:
         """Convert to ``element_type`` (with none: to the model's element type)."""
-        return self._add("convert_element_type", None if element_type is None else Type.parse(element_type))
+        return self._add(
+            "convert_element_type", None if element_type is None else Type.parse(element_type)
+        )
 
     def convert_layout(self, layout: Layout | str | Sequence[int]) -> Any:
         """Transpose to ``layout``, or by the dimension order ``[0, 3, 1, 2]``."""
@@ -147,7 +149,9 @@ class _Steps:
             return self._add("convert_layout", as_layout(layout))
         order = [int(i) for i in layout]
         if sorted(order) != list(range(len(order))):
-            raise PreprocessError(f"convert_layout order {order} is not a permutation of 0..{len(order) - 1}")
+            raise PreprocessError(
+                f"convert_layout order {order} is not a permutation of 0..{len(order) - 1}"
+            )
         return self._add("convert_layout", order)
 
     def custom(self, function: Callable[..., str]) -> Any:

@@ -23,7 +23,9 @@ class PrePostProcessor:
 
     def __init__(self, model: Model) -> None:
         if not isinstance(model, Model):
-            raise PreprocessError(f"PrePostProcessor needs an ovlite Model, not {type(model).__name__}")
+            raise PreprocessError(
+                f"PrePostProcessor needs an ovlite Model, not {type(model).__name__}"
+            )
         self._model = model
         self._inputs: dict[int, InputInfo] = {}
         self._outputs: dict[int, OutputInfo] = {}
@@ -51,8 +53,12 @@ class PrePostProcessor:
 
     def _plans(self) -> tuple[list[Plan], list[Plan]]:
         model, opset = self._model, self._model.opset
-        inputs = [plan_input(model.inputs[i], info, opset) for i, info in sorted(self._inputs.items())]
-        outputs = [plan_output(model.outputs[i], info, opset) for i, info in sorted(self._outputs.items())]
+        inputs = [
+            plan_input(model.inputs[i], info, opset) for i, info in sorted(self._inputs.items())
+        ]
+        outputs = [
+            plan_output(model.outputs[i], info, opset) for i, info in sorted(self._outputs.items())
+        ]
         return inputs, outputs
 
     def build(self) -> Model:
@@ -73,17 +79,25 @@ class PrePostProcessor:
         for plan in inputs:
             info = self._inputs[plan.port.index]
             lines.append(f'Input "{plan.port.any_name}":')
-            lines.append(f"    User's input tensor: {_describe(plan.tensor_shape, plan.tensor_layout, plan.tensor_type)}")
-            lines.append(f"    Model's expected tensor: {_describe(plan.port.partial_shape, plan.model_layout, plan.port.element_type)}")
+            lines.append(
+                f"    User's input tensor: {_describe(plan.tensor_shape, plan.tensor_layout, plan.tensor_type)}"
+            )
+            lines.append(
+                f"    Model's expected tensor: {_describe(plan.port.partial_shape, plan.model_layout, plan.port.element_type)}"
+            )
             _steps(lines, "Pre-processing steps", [s.describe() for s in info.preprocess().steps])
             _steps(lines, "Implicit pre-processing steps", plan.implicit)
         for plan in outputs:
             info = self._outputs[plan.port.index]
             lines.append(f'Output "{plan.port.any_name}":')
-            lines.append(f"    Model's data tensor: {_describe(plan.port.partial_shape, plan.model_layout, plan.port.element_type)}")
+            lines.append(
+                f"    Model's data tensor: {_describe(plan.port.partial_shape, plan.model_layout, plan.port.element_type)}"
+            )
             _steps(lines, "Post-processing steps", [s.describe() for s in info.postprocess().steps])
             _steps(lines, "Post-processing implicit steps", plan.implicit)
-            lines.append(f"    User's output tensor: {_describe(plan.tensor_shape, plan.tensor_layout, plan.tensor_type)}")
+            lines.append(
+                f"    User's output tensor: {_describe(plan.tensor_shape, plan.tensor_layout, plan.tensor_type)}"
+            )
         return "\n".join(lines) + "\n"
 
     __repr__ = __str__

@@ -41,7 +41,12 @@ def test_bad_layouts_raise_a_typed_runtime_error_naming_them(bad: str) -> None:
 
 def test_indices_of_named_dimensions() -> None:
     nchw = ov.Layout("NCHW")
-    assert (lh.batch_idx(nchw), lh.channels_idx(nchw), lh.height_idx(nchw), lh.width_idx(nchw)) == (0, 1, 2, 3)
+    assert (lh.batch_idx(nchw), lh.channels_idx(nchw), lh.height_idx(nchw), lh.width_idx(nchw)) == (
+        0,
+        1,
+        2,
+        3,
+    )
     tail = ov.Layout("NC...HW")
     assert (lh.height_idx(tail), lh.width_idx(tail)) == (-2, -1)
     assert lh.channels_idx(ov.Layout("...C")) == -1

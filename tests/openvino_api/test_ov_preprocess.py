@@ -53,14 +53,19 @@ def test_mean_and_scale_per_channel_and_scalar() -> None:
     ppp.input().preprocess().mean([1.0, 2.0, 3.0]).scale([2.0, 4.0, 8.0]).mean(-100.0)
     ppp.build()
     x = np.random.default_rng(1).random((1, 3, 8, 8), dtype=np.float32) * 10
-    expected = (x - np.array([1, 2, 3], np.float32).reshape(1, 3, 1, 1)) / np.array([2, 4, 8], np.float32).reshape(1, 3, 1, 1) + 100
+    expected = (x - np.array([1, 2, 3], np.float32).reshape(1, 3, 1, 1)) / np.array(
+        [2, 4, 8], np.float32
+    ).reshape(1, 3, 1, 1) + 100
     np.testing.assert_allclose(run(model, x), expected, rtol=1e-6)
 
 
 def test_reverse_channels_and_bgr_to_rgb() -> None:
     for configure in (
         lambda p: p.input().preprocess().reverse_channels(),
-        lambda p: (p.input().tensor().set_color_format(ColorFormat.BGR), p.input().preprocess().convert_color(ColorFormat.RGB)),
+        lambda p: (
+            p.input().tensor().set_color_format(ColorFormat.BGR),
+            p.input().preprocess().convert_color(ColorFormat.RGB),
+        ),
     ):
         model = relu_model()
         ppp = PrePostProcessor(model)
@@ -127,7 +132,12 @@ def test_output_element_type_and_layout() -> None:
     ppp.output().model().set_layout("NCHW")
     ppp.output().tensor().set_layout("NHWC").set_element_type(ov.Type.f16)
     ppp.build()
-    assert model.output().element_type == ov.Type.f16 and list(model.output().partial_shape) == [1, 8, 8, 3]
+    assert model.output().element_type == ov.Type.f16 and list(model.output().partial_shape) == [
+        1,
+        8,
+        8,
+        3,
+    ]
     assert model.output().any_name == "y"
     x = np.random.default_rng(4).random((1, 3, 8, 8), dtype=np.float32)
     y = run(model, x)
@@ -154,7 +164,12 @@ def test_set_from_takes_shape_and_type_from_an_array() -> None:
     ppp.input().preprocess().resize(ResizeAlgorithm.RESIZE_LINEAR)
     ppp.input().model().set_layout("NCHW")
     ppp.build()
-    assert model.input().element_type == ov.Type.u8 and list(model.input().partial_shape) == [1, 16, 16, 3]
+    assert model.input().element_type == ov.Type.u8 and list(model.input().partial_shape) == [
+        1,
+        16,
+        16,
+        3,
+    ]
 
 
 def test_description_lists_the_steps_like_openvino() -> None:
@@ -183,13 +198,37 @@ def test_description_lists_the_steps_like_openvino() -> None:
 @pytest.mark.parametrize(
     ("configure", "message"),
     [
-        (lambda p: (p.input().tensor().set_element_type(ov.Type.u8), p.input().preprocess().mean(1.0)), "convert_element_type"),
+        (
+            lambda p: (
+                p.input().tensor().set_element_type(ov.Type.u8),
+                p.input().preprocess().mean(1.0),
+            ),
+            "convert_element_type",
+        ),
         (lambda p: p.input().preprocess().mean([1.0, 2.0, 3.0]), "layout with dimension 'C'"),
-        (lambda p: (p.input().tensor().set_layout("NCHW"), p.input().preprocess().mean([1.0, 2.0])), "2 values for 3 channels"),
-        (lambda p: p.input().preprocess().resize(ResizeAlgorithm.RESIZE_LINEAR), "layout with dimension 'H'"),
+        (
+            lambda p: (
+                p.input().tensor().set_layout("NCHW"),
+                p.input().preprocess().mean([1.0, 2.0]),
+            ),
+            "2 values for 3 channels",
+        ),
+        (
+            lambda p: p.input().preprocess().resize(ResizeAlgorithm.RESIZE_LINEAR),
+            "layout with dimension 'H'",
+        ),
         (lambda p: p.input().preprocess().reverse_channels(), "layout with dimension 'C'"),
-        (lambda p: (p.input().tensor().set_layout("NCHW").set_color_format(ColorFormat.RGB), p.input().preprocess().convert_color(ColorFormat.NV12_SINGLE_PLANE)), "is not convertible to"),
-        (lambda p: (p.input().tensor().set_layout("NCHW").set_spatial_static_shape(4, 4)), "expects [1,3,8,8]"),
+        (
+            lambda p: (
+                p.input().tensor().set_layout("NCHW").set_color_format(ColorFormat.RGB),
+                p.input().preprocess().convert_color(ColorFormat.NV12_SINGLE_PLANE),
+            ),
+            "is not convertible to",
+        ),
+        (
+            lambda p: p.input().tensor().set_layout("NCHW").set_spatial_static_shape(4, 4),
+            "expects [1,3,8,8]",
+        ),
         (lambda p: p.input().tensor().set_layout("NC"), "rank"),
     ],
 )
@@ -243,15 +282,20 @@ def test_the_built_pipeline_runs_the_same_on_every_device(classifier, image, dev
 def test_pipeline_matches_openvino_at_f32(classifier, image) -> None:
     openvino = pytest.importorskip("openvino")
     theirs_model = _classifier_pipeline(openvino, openvino.Core().read_model(classifier, b""))
-    theirs = openvino.Core().compile_model(theirs_model, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})(image)[0]
+    theirs = openvino.Core().compile_model(
+        theirs_model, "CPU", {"INFERENCE_PRECISION_HINT": "f32"}
+    )(image)[0]
     ours_model = _classifier_pipeline(ov, ov.read_model(classifier))
-    assert list(ours_model.input().partial_shape) == [int(d) for d in theirs_model.input().partial_shape.to_shape()]
+    assert list(ours_model.input().partial_shape) == [
+        int(d) for d in theirs_model.input().partial_shape.to_shape()
+    ]
     assert str(ours_model.input().element_type) == "u8"
     np.testing.assert_allclose(run(ours_model, image), theirs, rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize(
-    "algorithm", [ResizeAlgorithm.RESIZE_LINEAR, ResizeAlgorithm.RESIZE_CUBIC, ResizeAlgorithm.RESIZE_NEAREST]
+    "algorithm",
+    [ResizeAlgorithm.RESIZE_LINEAR, ResizeAlgorithm.RESIZE_CUBIC, ResizeAlgorithm.RESIZE_NEAREST],
 )
 def test_resize_matches_openvino_at_f32(algorithm) -> None:
     openvino = pytest.importorskip("openvino")

@@ -38,19 +38,28 @@ def test_save_model_compresses_weights_to_fp16_by_default(model, tmp_path) -> No
 def test_serialize_writes_the_model_as_it_is(model, tmp_path) -> None:
     ov.serialize(model, tmp_path / "m.onnx")
     saved = onnx.load(tmp_path / "m.onnx")
-    assert [i.name for i in saved.graph.initializer] == [i.name for i in model.proto.graph.initializer]
+    assert [i.name for i in saved.graph.initializer] == [
+        i.name for i in model.proto.graph.initializer
+    ]
 
 
 def test_preprocessing_and_layouts_survive_a_round_trip(model, tmp_path) -> None:
     ppp = PrePostProcessor(model)
-    ppp.input().tensor().set_element_type(ov.Type.u8).set_layout("NHWC").set_spatial_static_shape(40, 40)
+    ppp.input().tensor().set_element_type(ov.Type.u8).set_layout("NHWC").set_spatial_static_shape(
+        40, 40
+    )
     ppp.input().preprocess().resize(ResizeAlgorithm.RESIZE_LINEAR)
     ppp.input().model().set_layout("NCHW")
     ppp.build()
     ov.layout_helpers.set_layout(model.output(), "NC")
     ov.save_model(model, tmp_path / "pre.onnx", compress_to_fp16=False)
     reloaded = ov.Core().read_model(tmp_path / "pre.onnx")
-    assert reloaded.input().element_type == ov.Type.u8 and list(reloaded.input().partial_shape) == [1, 40, 40, 3]
+    assert reloaded.input().element_type == ov.Type.u8 and list(reloaded.input().partial_shape) == [
+        1,
+        40,
+        40,
+        3,
+    ]
     assert ov.layout_helpers.get_layout(reloaded.input()) == "NHWC"
     assert ov.layout_helpers.get_layout(reloaded.output()) == "NC"
     image = np.random.default_rng(1).integers(0, 256, (1, 40, 40, 3), dtype=np.uint8)

@@ -46,7 +46,9 @@ def test_partial_shape_is_mutable_and_compares_with_sequences() -> None:
     shape[2] = ov.Dimension(1, 8)
     assert str(shape) == "[1,3,1..8,?]"
     assert shape[0].is_static and shape[3].is_dynamic and isinstance(shape[0], ov.Dimension)
-    assert ov.PartialShape([1, 2]) == [1, 2] == ov.PartialShape("1,2") and ov.PartialShape([1, 2]) == (1, 2)
+    assert ov.PartialShape([1, 2]) == [1, 2] == ov.PartialShape("1,2") and ov.PartialShape(
+        [1, 2]
+    ) == (1, 2)
     assert ov.PartialShape("[1,3,?,1..8]") == ov.PartialShape([1, 3, -1, (1, 8)])
     assert shape.get_min_shape() == [1, 3, 1, 0] and shape.get_max_shape() == [1, 3, 8, -1]
     assert shape.is_dynamic and shape.rank == 4 and len(shape) == 4
@@ -73,7 +75,9 @@ def test_reshape_takes_a_changed_port_shape_and_strings() -> None:
     shape[0] = -1
     assert str(model.input().partial_shape) == "[1,16]"  # a copy: the model is unchanged
     model.reshape(shape)
-    assert str(model.input().partial_shape) == "[?,16]" and model.output().partial_shape[0].is_dynamic
+    assert (
+        str(model.input().partial_shape) == "[?,16]" and model.output().partial_shape[0].is_dynamic
+    )
     model.reshape({"x": "[2,16]"})
     assert model.input().partial_shape == [2, 16] and model.output().partial_shape == [2, 8]
 
@@ -93,7 +97,10 @@ def test_same_strings_and_bounds_as_openvino() -> None:
     for text in ("?", "5", "1..8", "..8", "3.."):
         theirs, ours = openvino.Dimension(text), ov.Dimension(text)
         assert str(ours) == str(theirs)
-        assert (ours.get_min_length(), ours.get_max_length()) == (theirs.get_min_length(), theirs.get_max_length())
+        assert (ours.get_min_length(), ours.get_max_length()) == (
+            theirs.get_min_length(),
+            theirs.get_max_length(),
+        )
     shape = openvino.PartialShape([1, 3, 224, 224])
     shape[3] = -1
     shape[2] = openvino.Dimension(1, 8)

@@ -19,8 +19,17 @@ from ovlite.utils.types import (
 
 @pytest.mark.parametrize(
     ("data_type", "expected"),
-    [(int, "i32"), (float, "f32"), (np.float32, "f32"), (np.uint8, "u8"), (np.int64, "i64"),
-     (np.float16, "f16"), (bool, "boolean"), (np.bool_, "boolean"), (np.dtype("float64"), "f64")],
+    [
+        (int, "i32"),
+        (float, "f32"),
+        (np.float32, "f32"),
+        (np.uint8, "u8"),
+        (np.int64, "i64"),
+        (np.float16, "f16"),
+        (bool, "boolean"),
+        (np.bool_, "boolean"),
+        (np.dtype("float64"), "f64"),
+    ],
 )
 def test_element_type_of_python_and_numpy_types(data_type, expected) -> None:
     assert get_element_type(data_type) == ov.Type.parse(expected)
@@ -58,7 +67,19 @@ def test_same_answers_as_openvino() -> None:
     openvino = pytest.importorskip("openvino")
     from openvino.utils import types as theirs
 
-    for data_type in (int, float, np.float32, np.float16, np.int8, np.uint8, np.int64, np.uint64, bool):
+    for data_type in (
+        int,
+        float,
+        np.float32,
+        np.float16,
+        np.int8,
+        np.uint8,
+        np.int64,
+        np.uint64,
+        bool,
+    ):
         assert get_element_type_str(data_type) == theirs.get_element_type_str(data_type)
     for name in ("f32", "f16", "i8", "u8", "i32", "i64", "u64", "boolean"):
-        assert get_dtype(ov.Type.parse(name)) == theirs.get_dtype(openvino.Type(np.dtype(get_dtype(ov.Type.parse(name)))))
+        assert get_dtype(ov.Type.parse(name)) == theirs.get_dtype(
+            openvino.Type(np.dtype(get_dtype(ov.Type.parse(name))))
+        )
