@@ -168,6 +168,14 @@ class Chain:
             raise PreprocessError(
                 f"resize on {self.where} needs ONNX opset 11 or newer, not {self.opset}"
             )
+        dtype = self.element_type.dtype
+        integer = (
+            self.element_type if dtype is not None and np.issubdtype(dtype, np.integer) else None
+        )
+        if integer is not None and mode != "nearest":
+            # interpolate in f32 and round to nearest, as openvino does (ONNX Runtime's integer
+            # Resize truncates); clip first, cubic can overshoot the type's range
+            self.convert(Type.f32)
         rank = len(self.shape)
         # ONNX Runtime's cubic Resize wants height and width innermost: move them there and back
         order = [i for i in range(rank) if i not in (h_axis, w_axis)] + [h_axis, w_axis]
@@ -204,6 +212,12 @@ class Chain:
             )
             h_axis, w_axis = order[-2], order[-1]
         self.shape[h_axis], self.shape[w_axis] = height, width
+        if integer is not None and mode != "nearest":
+            limits = np.iinfo(integer.to_dtype())
+            self._step("Round", [])
+            bounds = [np.array(limits.min, np.float32), np.array(limits.max, np.float32)]
+            self._step("Clip", [self.constant(bounds[0], "min"), self.constant(bounds[1], "max")])
+            self.convert(integer)
 
     def crop(self, begin: Sequence[int], end: Sequence[int]) -> None:
         if len(begin) != len(self.shape):

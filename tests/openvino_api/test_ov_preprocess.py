@@ -312,3 +312,34 @@ def test_resize_matches_openvino_at_f32(algorithm) -> None:
         config = {"INFERENCE_PRECISION_HINT": "f32"} if module is openvino else {}
         results.append(module.Core().compile_model(ppp.build(), "CPU", config)(x)[0])
     np.testing.assert_allclose(results[1], results[0], rtol=1e-5, atol=1e-3)
+
+
+def test_resize_of_u8_images_rounds_to_nearest() -> None:
+    x = np.random.default_rng(8).integers(0, 256, (1, 3, 5, 7), dtype=np.uint8)
+    results = []
+    for element_type in (ov.Type.u8, ov.Type.f32):
+        model = relu_model()
+        ppp = PrePostProcessor(model)
+        ppp.input().tensor().set_layout("NCHW").set_element_type(element_type).set_shape(x.shape)
+        ppp.input().preprocess().resize(ResizeAlgorithm.RESIZE_CUBIC)
+        ppp.build()
+        results.append(run(model, x.astype(element_type.to_dtype())))
+    np.testing.assert_array_equal(results[0], np.clip(np.round(results[1]), 0, 255))
+
+
+def test_u8_resize_matches_openvino_exactly() -> None:
+    openvino = pytest.importorskip("openvino")
+    x = np.random.default_rng(9).integers(0, 256, (1, 60, 50, 3), dtype=np.uint8)
+    results = []
+    for module in (openvino, ov):
+        model = relu_model((1, 3, 32, 32))
+        if module is openvino:
+            model = openvino.Core().read_model(model.to_bytes(), b"")
+        ppp = module.preprocess.PrePostProcessor(model)
+        tensor = ppp.input().tensor().set_shape(x.shape).set_element_type(module.Type.u8)
+        tensor.set_layout(module.Layout("NHWC"))
+        ppp.input().preprocess().resize(module.preprocess.ResizeAlgorithm.RESIZE_LINEAR)
+        ppp.input().model().set_layout(module.Layout("NCHW"))
+        config = {"INFERENCE_PRECISION_HINT": "f32"} if module is openvino else {}
+        results.append(module.Core().compile_model(ppp.build(), "CPU", config)(x)[0])
+    np.testing.assert_array_equal(results[1], results[0])
