@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import LayoutError
-from .model import Model, PartialShape, Port
+from .model import Model, Port
+from .shape import Dimension, PartialShape
 
 
 def _batch_ports(model: Model) -> list[tuple[Port, int]]:
@@ -32,19 +33,22 @@ def _no_batch_error(model: Model, action: str) -> LayoutError:
     )
 
 
-def get_batch(model: Model) -> int:
-    """The batch size (``-1`` when dynamic) read from the inputs whose layout has ``N``."""
+def get_batch(model: Model) -> Dimension:
+    """The batch dimension (``1``, ``?`` or a range ``1..8``) of the inputs whose layout has ``N``.
+
+    A :class:`~ovlite.Dimension` is an int too: ``get_batch(model) == 1``.
+    """
     ports = _batch_ports(model)
     if not ports:
         raise _no_batch_error(model, "get the batch size")
-    sizes = {port.partial_shape[index] for port, index in ports}
-    static = {size for size in sizes if size >= 0}
+    dims = [port.partial_shape[index] for port, index in ports]
+    static = {int(dim) for dim in dims if dim.is_static}
     if len(static) > 1:
         raise LayoutError(
             f"inputs of {model.friendly_name!r} disagree on the batch size: "
-            + ", ".join(f"{p.any_name!r} has {p.partial_shape[i]}" for p, i in ports)
+            + ", ".join(f"{p.any_name!r} has {d}" for (p, _), d in zip(ports, dims, strict=True))
         )
-    return static.pop() if static else -1
+    return next((dim for dim in dims if dim.is_static), dims[0])
 
 
 def set_batch(model: Model, batch_size: Any = -1) -> Model:

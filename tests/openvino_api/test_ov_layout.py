@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import ovlite as ov
@@ -120,3 +121,14 @@ def test_same_strings_as_openvino(text: str) -> None:
         assert ours.has_name(name) == theirs.has_name(name)
         if theirs.has_name(name):
             assert ours.get_index_by_name(name) == theirs.get_index_by_name(name)
+
+
+def test_batch_as_a_range() -> None:
+    model = ov.read_model(models.resnet18(batch=1, image_size=32, num_classes=4))
+    lh.set_layout(model.input(), "NCHW")
+    ov.set_batch(model, ov.Dimension(1, 8))
+    batch = ov.get_batch(model)
+    assert isinstance(batch, ov.Dimension) and str(batch) == "1..8"
+    assert str(model.input().partial_shape) == "[1..8,3,32,32]"
+    compiled = ov.Core().compile_model(model, "CPU")
+    assert compiled(np.zeros((2, 3, 32, 32), np.float32))[0].shape == (2, 4)
