@@ -146,7 +146,7 @@ def _parse(text: str) -> tuple[tuple[str | None, ...], tuple[str | None, ...], b
             continue
         if not token or not all(c.isascii() and (c.isalnum() or c == "_") for c in token):
             raise LayoutError(
-                f"layout name {text!r} is invalid at {token!r}: dimension names are English "
+                f"Layout name is invalid ({token!r} in {text!r}): dimension names are English "
                 "letters, digits and '_', '?' for an unnamed dimension, '...' for any number"
             )
         name = _name(token)

@@ -33,7 +33,7 @@ def test_layout_strings_print_as_openvino_prints_them(text: str, expected: str) 
     assert layout == ov.Layout(expected) and layout == text
 
 
-@pytest.mark.parametrize("bad", ["1-2-3D", "5-5", "NN", "[N,N]", "...NC...", "[N,C"])
+@pytest.mark.parametrize("bad", ["1-2-3D", "5-5", "NN", "[N,N]", "...NC...", "[N,C", "[N,C-1]"])
 def test_bad_layouts_raise_a_typed_runtime_error_naming_them(bad: str) -> None:
     with pytest.raises(RuntimeError) as info:
         ov.Layout(bad)
@@ -132,3 +132,11 @@ def test_batch_as_a_range() -> None:
     assert str(model.input().partial_shape) == "[1..8,3,32,32]"
     compiled = ov.Core().compile_model(model, "CPU")
     assert compiled(np.zeros((2, 3, 32, 32), np.float32))[0].shape == (2, 4)
+
+
+@pytest.mark.parametrize("bad", ["1-2-3D", "5-5"])
+def test_invalid_characters_say_so_in_openvino_words(bad: str) -> None:
+    with pytest.raises(RuntimeError, match="Layout name is invalid"):
+        ov.preprocess.PrePostProcessor(
+            ov.read_model(models.resnet18(batch=1, image_size=32, num_classes=4))
+        ).input().model().set_layout(bad)
