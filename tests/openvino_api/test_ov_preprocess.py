@@ -272,7 +272,7 @@ def image() -> np.ndarray:
     return np.random.default_rng(6).integers(0, 256, (1, 48, 40, 3), dtype=np.uint8)
 
 
-@pytest.mark.parametrize("device", ["CPU", "AUTO", "MULTI:CPU"])
+@pytest.mark.parametrize("device", ["CPU", "AUTO", "MULTI:CPU", "BATCH:CPU(2)"])
 def test_the_built_pipeline_runs_the_same_on_every_device(classifier, image, device) -> None:
     model = _classifier_pipeline(ov, ov.read_model(classifier))
     reference = run(_classifier_pipeline(ov, ov.read_model(classifier)), image)
