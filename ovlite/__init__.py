@@ -13,7 +13,7 @@ Importing ovlite is cheap: device plugins (and ONNX Runtime) load on first use o
 
 from __future__ import annotations
 
-from . import properties
+from . import layout_helpers, preprocess, properties, utils
 from .core import Core, Version, compile_model
 from .device import Availability, CompiledModel, Device
 from .device_string import DeviceSpec, parse_device
@@ -26,15 +26,18 @@ from .errors import (
     DeviceNotFoundError,
     DeviceStringError,
     DeviceUnavailableError,
+    ElementTypeError,
     InferenceError,
     InputError,
     InputNameError,
     InputShapeError,
     InputTypeError,
+    LayoutError,
     MissingInputError,
     ModelError,
     OvliteError,
     PluginError,
+    PreprocessError,
     PropertyError,
     PropertyValueError,
     ReadOnlyPropertyError,
@@ -42,11 +45,16 @@ from .errors import (
     RequestCancelledError,
     RequestTimeoutError,
     UnknownPropertyError,
+    UnsupportedModelFormatError,
 )
 from .hookspecs import PLUGIN_API_VERSION, hookimpl
 from .jobs import Job
-from .model import Model, PartialShape, Port, read_model
+from .layout import Layout
+from .model import Model, Port, read_model
+from .model_batch import get_batch, set_batch
 from .requests import AsyncInferQueue, InferRequest, ProfilingInfo
+from .serialization import save_model, serialize
+from .shape import Dimension, PartialShape
 from .streams import StreamsExecutor
 from .tensor import Tensor
 
@@ -66,6 +74,8 @@ __all__ = [
     "DeviceSpec",
     "DeviceStringError",
     "DeviceUnavailableError",
+    "Dimension",
+    "ElementTypeError",
     "InferRequest",
     "InferenceError",
     "InputError",
@@ -73,12 +83,15 @@ __all__ = [
     "InputShapeError",
     "InputTypeError",
     "Job",
+    "Layout",
+    "LayoutError",
     "MissingInputError",
     "Model",
     "ModelError",
     "OvliteError",
     "PartialShape",
     "PluginError",
+    "PreprocessError",
     "Port",
     "ProfilingInfo",
     "PropertyError",
@@ -92,10 +105,18 @@ __all__ = [
     "Tensor",
     "Type",
     "UnknownPropertyError",
+    "UnsupportedModelFormatError",
     "Version",
     "compile_model",
+    "get_batch",
     "hookimpl",
+    "layout_helpers",
     "parse_device",
+    "preprocess",
     "properties",
     "read_model",
+    "save_model",
+    "serialize",
+    "set_batch",
+    "utils",
 ]

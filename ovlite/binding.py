@@ -71,7 +71,7 @@ class InputChecker:
             array = self._convert(index, array, dtype)
         static = self._static[index]
         if array.shape != static and (
-            static is not None or not self.ports[index].partial_shape.accepts(array.shape)
+            static is not None or not self.ports[index].accepts(array.shape)
         ):
             port = self.ports[index]
             raise InputShapeError(
@@ -89,7 +89,7 @@ class InputChecker:
                 f"{value.data_type()} (device tensors are not converted)"
             )
         shape = list(value.shape())
-        if not port.partial_shape.accepts(shape):
+        if not port.accepts(shape):
             raise InputShapeError(
                 f"input {port.any_name!r} expects shape {port.partial_shape}, got {shape}"
             )

@@ -18,6 +18,7 @@ from .errors import (
     DeviceUnavailableError,
     OvliteError,
     UnknownPropertyError,
+    UnsupportedModelFormatError,
 )
 from .model import Model, read_model
 from .plugins import PluginFailure, PluginInfo, PluginRegistry
@@ -188,10 +189,18 @@ class Core:
     # ---- models ----------------------------------------------------------------------------
 
     def read_model(self, model: Any, weights: Any = None) -> Model:
-        """Read an ONNX model from a path, bytes or ``onnx.ModelProto``."""
-        if weights is not None:
-            raise NotImplementedError("ONNX models keep their weights inside (or beside) the file")
-        return read_model(model)
+        """Read an ONNX model from a path, bytes or ``onnx.ModelProto``.
+
+        ``weights`` belong to OpenVINO IR, which ovlite does not read: leave them out (an empty
+        ``b""`` is accepted, as ported code passes it with model bytes).
+        """
+        model = read_model(model)  # an IR path fails here, naming the converter to use
+        if weights is not None and not (isinstance(weights, bytes | bytearray) and not weights):
+            raise UnsupportedModelFormatError(
+                f"read_model(weights={weights!r}): separate weights belong to OpenVINO IR; "
+                "ONNX models keep their weights inside the file (or in external data beside it)"
+            )
+        return model
 
     def compile_model(
         self,

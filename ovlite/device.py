@@ -28,7 +28,7 @@ from .errors import (
     close_matches,
 )
 from .jobs import Job
-from .model import Model, Port, find_port, node_key
+from .model import HasPorts, Model, Port, node_key
 
 if TYPE_CHECKING:
     from .core import Core
@@ -159,7 +159,7 @@ class Device:
         return query_placement(model.proto, [provider], [spec.full_name], what)
 
 
-class CompiledModel:
+class CompiledModel(HasPorts):
     """A model compiled for a device; subclasses implement :meth:`submit`.
 
     ``properties`` holds what the device chose (``NUM_STREAMS``,
@@ -170,8 +170,9 @@ class CompiledModel:
     def __init__(self, model: Model, device_name: str, properties: Mapping[str, Any]) -> None:
         self._model = model
         self.device_name = device_name
-        self.inputs: list[Port] = model.inputs
-        self.outputs: list[Port] = model.outputs
+        # copies: reshaping the model afterwards must not change the compiled model's ports
+        self.inputs: list[Port] = [port.copy() for port in model.inputs]
+        self.outputs: list[Port] = [port.copy() for port in model.outputs]
         self._checker = InputChecker(self.inputs)
         self._properties: dict[str, Any] = {
             props.model_name.name: model.friendly_name,
@@ -268,12 +269,6 @@ class CompiledModel:
         return {}
 
     # ---- the user side ---------------------------------------------------------------------
-
-    def input(self, key: int | str | Port = 0) -> Port:
-        return find_port(self.inputs, key, "input")
-
-    def output(self, key: int | str | Port = 0) -> Port:
-        return find_port(self.outputs, key, "output")
 
     def get_runtime_model(self) -> Model:
         return self._model

@@ -2,7 +2,11 @@
 
 Every error ovlite raises on purpose is an :class:`OvliteError`.  Where a Python built-in
 exception is the natural thing to catch (a bad value, a missing key), the ovlite error also
-derives from it, so ``except ValueError`` keeps working in code ported from ``openvino``.
+derives from it.  openvino raises ``RuntimeError`` for nearly every failure, so every error a
+program ported from ``openvino`` may meet (bad device, model, property, input, layout or
+preprocessing step) is also a ``RuntimeError``: ``except RuntimeError:`` keeps working.  The one
+exception is :class:`RequestTimeoutError`, a ``TimeoutError`` (an ``OSError``, which cannot share
+a base with ``RuntimeError``).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ class OvliteError(Exception):
     """Base class of every error raised by ovlite."""
 
 
-class DeviceStringError(OvliteError, ValueError):
+class DeviceStringError(OvliteError, ValueError, RuntimeError):
     """A device string such as ``"MULTI:GPU,CPU"`` is malformed."""
 
     def __init__(self, text: str, position: int, problem: str) -> None:
@@ -26,7 +30,7 @@ class DeviceStringError(OvliteError, ValueError):
         super().__init__(f"bad device string {text!r}: {problem}\n  {text!r}\n  {pointer}")
 
 
-class DeviceNotFoundError(OvliteError, KeyError):
+class DeviceNotFoundError(OvliteError, KeyError, RuntimeError):
     """No installed plugin provides the named device."""
 
     def __init__(self, name: str, installed: Iterable[str], package: str | None = None) -> None:
@@ -50,7 +54,7 @@ class DeviceUnavailableError(OvliteError, RuntimeError):
     """The device's plugin is installed but the device cannot run here."""
 
 
-class PropertyError(OvliteError):
+class PropertyError(OvliteError, RuntimeError):
     """Base class of property errors."""
 
 
@@ -69,15 +73,31 @@ class ReadOnlyPropertyError(PropertyError, ValueError):
     """A read-only property was given a value."""
 
 
-class ModelError(OvliteError, ValueError):
+class ModelError(OvliteError, ValueError, RuntimeError):
     """A model cannot be read, or cannot be compiled for the requested device."""
+
+
+class LayoutError(OvliteError, ValueError, RuntimeError):
+    """A layout string is malformed, or does not fit the tensor it is set on."""
+
+
+class PreprocessError(OvliteError, ValueError, RuntimeError):
+    """A PrePostProcessor step cannot be built on the model (a missing layout, say)."""
+
+
+class ElementTypeError(OvliteError, TypeError):
+    """A data type has no element type (or an element type no numpy type)."""
+
+
+class UnsupportedModelFormatError(ModelError):
+    """A model in a format ovlite does not read or write (OpenVINO IR, say)."""
 
 
 class CompileError(OvliteError, RuntimeError):
     """A device failed to compile a model."""
 
 
-class InputError(OvliteError):
+class InputError(OvliteError, RuntimeError):
     """Base class of errors about the inputs given to an inference."""
 
 
@@ -124,11 +144,11 @@ class CallbackError(OvliteError, RuntimeError):
     """A user callback raised; the original exception is the ``__cause__``."""
 
 
-class ChildDeviceError(OvliteError, ValueError):
+class ChildDeviceError(OvliteError, ValueError, RuntimeError):
     """A meta device was given a child device it cannot use (HETERO over MULTI, say)."""
 
 
-class ArgumentError(OvliteError, ValueError):
+class ArgumentError(OvliteError, ValueError, RuntimeError):
     """An argument to an ovlite call is out of range (a negative count, say)."""
 
 

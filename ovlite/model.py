@@ -10,77 +10,27 @@ from typing import Any
 import onnx
 
 from .element_type import Type
-from .errors import InputNameError, ModelError
+from .errors import InputNameError, ModelError, UnsupportedModelFormatError
+from .layout import Layout
+from .shape import PartialShape
 
+# metadata key under which save_model keeps a port's layout in the ONNX file
+LAYOUT_KEY = "ovlite.layout.{kind}.{name}"
 
-class PartialShape(tuple):
-    """A shape whose dimensions may be dynamic (``-1``, printed ``?``); compares as a tuple.
-
-    ``names`` keeps symbolic dimension names from the ONNX file (``"batch"``), ``None`` where
-    the dimension has none.  ``rank_is_dynamic`` is true when even the rank is unknown.
-    """
-
-    names: tuple[str | None, ...]
-    rank_is_dynamic: bool
-
-    def __new__(
-        cls,
-        dims: Iterable[int | str | None] = (),
-        names: Sequence[str | None] | None = None,
-        rank_is_dynamic: bool = False,
-    ) -> PartialShape:
-        values, dim_names = [], []
-        for dim in dims:
-            if isinstance(dim, str) and not dim.lstrip("-").isdigit():
-                values.append(-1)
-                dim_names.append(None if dim == "?" else dim)
-            else:
-                values.append(-1 if dim is None or int(dim) < 0 else int(dim))
-                dim_names.append(None)
-        shape = super().__new__(cls, values)
-        shape.names = tuple(names) if names is not None else tuple(dim_names)
-        shape.rank_is_dynamic = rank_is_dynamic
-        return shape
-
-    @property
-    def is_dynamic(self) -> bool:
-        return self.rank_is_dynamic or any(dim < 0 for dim in self)
-
-    @property
-    def is_static(self) -> bool:
-        return not self.is_dynamic
-
-    @property
-    def rank(self) -> int | None:
-        return None if self.rank_is_dynamic else len(self)
-
-    def to_shape(self) -> tuple[int, ...]:
-        """The static shape as a plain tuple; ``ValueError`` if some dimension is dynamic."""
-        if self.is_dynamic:
-            raise ValueError(f"shape {self} is dynamic")
-        return tuple(self)
-
-    def accepts(self, shape: Sequence[int]) -> bool:
-        """True when a concrete ``shape`` fits: same rank, equal wherever this one is static."""
-        if self.rank_is_dynamic:
-            return True
-        return len(shape) == len(self) and all(
-            d < 0 or d == s for d, s in zip(self, shape, strict=True)
-        )
-
-    def __str__(self) -> str:
-        if self.rank_is_dynamic:
-            return "[...]"
-        return "[" + ",".join("?" if d < 0 else str(d) for d in self) + "]"
-
-    __repr__ = __str__
+IR_HINT = (
+    "ovlite reads ONNX only, not OpenVINO IR (.xml/.bin): export the original model to ONNX with "
+    "its framework's exporter (torch.onnx.export, tf2onnx, paddle2onnx, or `optimum-cli export "
+    "onnx` for Hugging Face models); openvino has no converter from IR back to ONNX"
+)
 
 
 class Port:
     """An input or output of a model (OpenVINO's ``ConstOutput``).
 
     Ports compare equal by model position and name, so a port taken from a ``Model`` can
-    address the same input of the ``CompiledModel`` built from it.
+    address the same input of the ``CompiledModel`` built from it.  A model's ports are live:
+    after ``model.reshape`` a port taken earlier reports the new shape.  ``layout`` is the
+    port's :class:`~ovlite.Layout` (empty until set with ``ov.layout_helpers.set_layout``).
     """
 
     def __init__(
@@ -89,8 +39,15 @@ class Port:
         self.kind = kind
         self.index = index
         self._names = list(names)
-        self.partial_shape = shape
+        self._shape = shape
         self.element_type = element_type
+        self.layout = Layout()
+
+    def copy(self) -> Port:
+        """A port with the same name, shape, type and layout that later changes do not touch."""
+        port = Port(self.kind, self.index, self._names, self._shape, self.element_type)
+        port.layout = self.layout
+        return port
 
     @property
     def any_name(self) -> str:
@@ -102,8 +59,17 @@ class Port:
 
     @property
     def shape(self) -> PartialShape:
-        """The port's shape; dynamic dimensions show as ``-1`` (printed ``?``)."""
-        return self.partial_shape
+        """The port's shape (a copy); dynamic dimensions show as ``-1`` (printed ``?``)."""
+        return self._shape.copy()
+
+    @property
+    def partial_shape(self) -> PartialShape:
+        """The port's shape (a copy: change it, then give it to ``model.reshape``)."""
+        return self._shape.copy()
+
+    def accepts(self, shape: Sequence[int]) -> bool:
+        """True when an array of ``shape`` fits this port (ranks equal, lengths in bounds)."""
+        return self._shape.accepts(shape)
 
     def get_any_name(self) -> str:
         return self.any_name
@@ -112,10 +78,10 @@ class Port:
         return self.names
 
     def get_shape(self) -> PartialShape:
-        return self.partial_shape
+        return self._shape.copy()
 
     def get_partial_shape(self) -> PartialShape:
-        return self.partial_shape
+        return self._shape.copy()
 
     def get_element_type(self) -> Type:
         return self.element_type
@@ -159,7 +125,26 @@ def _ports(kind: str, values: Iterable[onnx.ValueInfoProto]) -> list[Port]:
     ]
 
 
-class Model:
+class HasPorts:
+    """``input()`` / ``output()`` over ``self.inputs`` / ``self.outputs`` (models, compiled models)."""
+
+    inputs: list[Port]
+    outputs: list[Port]
+
+    def input(
+        self, key: int | str | Port = 0, *, index: int | None = None, tensor_name: str | None = None
+    ) -> Port:
+        """An input port by index, name or port (``input(index=0)``, ``input(tensor_name="x")``)."""
+        return find_port(self.inputs, port_key(key, index, tensor_name), "input")
+
+    def output(
+        self, key: int | str | Port = 0, *, index: int | None = None, tensor_name: str | None = None
+    ) -> Port:
+        """An output port by index, name or port (``output(index=0)``, ``output(tensor_name="y")``)."""
+        return find_port(self.outputs, port_key(key, index, tensor_name), "output")
+
+
+class Model(HasPorts):
     """An ONNX model with OpenVINO-style ports; build it with :func:`read_model`.
 
     ``path`` is the file it was read from (``None`` for bytes and protos, or after
@@ -173,13 +158,34 @@ class Model:
         self.path = path
         self._bytes: bytes | None = None
         self._name = name or proto.graph.name or (Path(path).stem if path else "model")
+        self._bounds: dict[str, PartialShape] = {}  # inputs reshaped to ranges, by name
         self._refresh_ports()
+        self._restore_layouts()
+
+    def _restore_layouts(self) -> None:
+        """Give ports the layouts ``save_model`` wrote into the file's metadata."""
+        saved = {entry.key: entry.value for entry in self._proto.metadata_props}
+        for port in self.inputs + self.outputs:
+            text = saved.get(LAYOUT_KEY.format(kind=port.kind, name=port.any_name))
+            if text:
+                port.layout = Layout(text)
 
     def _refresh_ports(self) -> None:
+        """Read the ports from the proto; ports handed out before are updated in place."""
         initializers = {init.name for init in self._proto.graph.initializer}
         graph_inputs = [v for v in self._proto.graph.input if v.name not in initializers]
-        self.inputs = _ports("input", graph_inputs)
-        self.outputs = _ports("output", self._proto.graph.output)
+        self.inputs = _update_ports(getattr(self, "inputs", []), _ports("input", graph_inputs))
+        self.outputs = _update_ports(
+            getattr(self, "outputs", []), _ports("output", self._proto.graph.output)
+        )
+        for port in self.inputs:
+            bounds = self._bounds.get(port.any_name)
+            if bounds is not None and len(bounds) == len(port._shape):
+                dims = [
+                    b if b.is_dynamic and d < 0 else d
+                    for b, d in zip(bounds, port._shape, strict=True)
+                ]
+                port._shape = PartialShape(dims, names=port._shape.names)
 
     @property
     def proto(self) -> onnx.ModelProto:
@@ -207,31 +213,44 @@ class Model:
         """The default-domain opset version the model is written against."""
         return next((o.version for o in self._proto.opset_import if o.domain in ("", "ai.onnx")), 0)
 
-    def input(self, key: int | str | Port = 0) -> Port:
-        """An input port by index, name or port."""
-        return find_port(self.inputs, key, "input")
+    def get_parameters_count(self) -> int:
+        return len(self.inputs)
 
-    def output(self, key: int | str | Port = 0) -> Port:
-        """An output port by index, name or port."""
-        return find_port(self.outputs, key, "output")
+    def get_output_size(self) -> int:
+        return len(self.outputs)
+
+    def get_output_shape(self, index: int) -> PartialShape:
+        return self.output(index).partial_shape
+
+    def get_output_partial_shape(self, index: int) -> PartialShape:
+        return self.output(index).partial_shape
+
+    def get_output_element_type(self, index: int) -> Type:
+        return self.output(index).element_type
 
     def is_dynamic(self) -> bool:
         return any(p.partial_shape.is_dynamic for p in self.inputs + self.outputs)
 
     def reshape(self, shapes: Any) -> None:
         """Set input shapes in place: one shape for a single-input model, or a dict keyed by
-        input name, index or port.  Dimensions may be ints, ``-1``/``"?"`` (dynamic) or names.
-        Output shapes are recomputed with ONNX shape inference.
+        input name, index or port.  Dimensions may be ints, ``-1``/``"?"`` (dynamic), names,
+        ranges (``(1, 8)``, ``"1..8"``, ``Dimension(1, 8)``), or a whole ``"[1,3,?,?]"`` string.
+        Output shapes are recomputed with ONNX shape inference.  ONNX has no bounded dimensions:
+        a range is dynamic in the graph, and the input port keeps the bounds and checks them.
         """
+
+        def as_shape(shape: Any) -> PartialShape:
+            return shape.copy() if isinstance(shape, PartialShape) else PartialShape(shape)
+
         if isinstance(shapes, Mapping):
-            targets = {self.input(key).index: PartialShape(shape) for key, shape in shapes.items()}
+            targets = {self.input(key).index: as_shape(shape) for key, shape in shapes.items()}
         else:
             if len(self.inputs) != 1:
                 raise ModelError(
                     f"reshape with one shape needs a single-input model; {self._name!r} has "
                     f"{len(self.inputs)} inputs: pass a dict {{name: shape}}"
                 )
-            targets = {0: PartialShape(shapes)}
+            targets = {0: as_shape(shapes)}
         proto = onnx.ModelProto()
         proto.CopyFrom(self._proto)
         by_name = {v.name: v for v in proto.graph.input}
@@ -242,6 +261,11 @@ class Model:
                     f"cannot reshape input {port.any_name!r} of rank {len(port.partial_shape)} "
                     f"to {shape} of rank {len(shape)}"
                 )
+            bounded = any(d.is_dynamic and (d.min_length or d.max_length >= 0) for d in shape)
+            if bounded:
+                self._bounds[port.any_name] = shape
+            else:
+                self._bounds.pop(port.any_name, None)
             dims = by_name[port.any_name].type.tensor_type.shape
             dims.ClearField("dim")
             for value, name in zip(shape, shape.names, strict=True):
@@ -257,6 +281,10 @@ class Model:
             proto = onnx.shape_inference.infer_shapes(proto, strict_mode=True)
         except Exception as exc:  # onnx raises several types here
             raise ModelError(f"cannot reshape {self._name!r} to {targets}: {exc}") from exc
+        self.replace_proto(proto)
+
+    def replace_proto(self, proto: onnx.ModelProto) -> None:
+        """Make ``proto`` this model's graph (for reshape and preprocessing); ports stay live."""
         self._proto = proto
         self._bytes = None
         self.path = None
@@ -266,6 +294,27 @@ class Model:
         ins = ", ".join(f"{p.any_name}: {p.element_type}{p.partial_shape}" for p in self.inputs)
         outs = ", ".join(f"{p.any_name}: {p.element_type}{p.partial_shape}" for p in self.outputs)
         return f"<Model {self._name!r} inputs=[{ins}] outputs=[{outs}]>"
+
+
+def _update_ports(old: list[Port], new: list[Port]) -> list[Port]:
+    """Keep the port objects in ``old`` when ``new`` has the same ports, with ``new``'s shapes."""
+    if [p._names for p in old] != [p._names for p in new]:
+        layouts = {p.any_name: p.layout for p in old}
+        for port in new:
+            port.layout = layouts.get(port.any_name, port.layout)
+        return new
+    for port, fresh in zip(old, new, strict=True):
+        port._shape, port.element_type = fresh._shape, fresh.element_type
+    return old
+
+
+def port_key(key: int | str | Port, index: int | None, tensor_name: str | None) -> int | str | Port:
+    """The one key among openvino's ``input(key)``, ``input(index=...)``, ``input(tensor_name=...)``."""
+    if index is not None:
+        return index
+    if tensor_name is not None:
+        return tensor_name
+    return key
 
 
 def node_key(node: onnx.NodeProto, index: int) -> str:
@@ -309,6 +358,8 @@ def read_model(model: str | os.PathLike | bytes | onnx.ModelProto | Model) -> Mo
     elif isinstance(model, str | os.PathLike):
         path = os.fspath(model)
         origin = f"model file {path!r}"
+        if path.lower().endswith((".xml", ".bin")):
+            raise UnsupportedModelFormatError(f"cannot read {origin}: {IR_HINT}")
         if os.path.isdir(path):
             raise ModelError(f"cannot read {origin}: it is a folder; give the .onnx file in it")
         if not os.path.isfile(path):
@@ -342,6 +393,10 @@ def read_model(model: str | os.PathLike | bytes | onnx.ModelProto | Model) -> Mo
 def _parse(data: bytes, origin: str) -> onnx.ModelProto:
     if not data:
         raise ModelError(f"cannot read {origin}: they are empty")
+    if data.lstrip()[:5] in (b"<?xml", b"<net ", b"<net>"):
+        raise UnsupportedModelFormatError(
+            f"cannot read {origin}: they are OpenVINO IR XML; {IR_HINT}"
+        )
     proto = onnx.ModelProto()
     try:
         proto.ParseFromString(data)

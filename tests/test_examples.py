@@ -50,6 +50,20 @@ def test_multi_auto_program() -> None:
     assert {name for name, _ in shares} <= set(ov.Core().available_devices), out
 
 
+@needs_cpu
+@pytest.mark.parametrize("device", ["CPU", "AUTO"])
+def test_preprocessing_program(tmp_path: Path, device: str) -> None:
+    saved = tmp_path / "with-preprocessing.onnx"
+    out = run_example("examples/preprocessing.py", "-d", device, "--save", str(saved))
+    assert "now takes: u8 [1,?,?,3] [N,H,W,C]" in out
+    assert "480x640 image: top classes" in out and "217x301 image: top classes" in out
+    difference = float(
+        re.search(r"largest difference from numpy preprocessing: (\S+)", out).group(1)
+    )
+    assert difference < 1e-4, out
+    assert saved.exists() and "model taking u8" in out
+
+
 def _available(device: str) -> bool:
     return device in ov.Core().available_devices
 
