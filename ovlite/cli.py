@@ -304,7 +304,8 @@ def print_result(result: BenchmarkResult) -> None:
     print(f"[ INFO ] inputs: {shapes}")
     print("[ INFO ] configuration applied by the device:")
     for key, value in sorted(result.properties.items()):
-        print(f"[ INFO ]   {key}: {_text(value)}")
+        if key not in SUMMARIZED:
+            print(f"[ INFO ]   {key}: {_text(value)}")
     print(f"[ INFO ] compile model took {result.compile_ms:.2f} ms")
     print(f"[ INFO ] first inference took {result.first_inference_ms:.2f} ms")
     if result.settle_ms:
@@ -321,6 +322,11 @@ def print_result(result: BenchmarkResult) -> None:
             print(f"[ INFO ]    {device}: {count} ({100 * count / max(result.count, 1):.1f}%)")
     if config.perf_counts:
         print_counters(result)
+
+
+#: Properties whose content the printout already shows in another one (AUTO's figures are in
+#: OVLITE_CONFIGURATION_REASON); they stay in the JSON report.
+SUMMARIZED = frozenset({props.intel_auto.measurements.name})
 
 
 def print_counters(result: BenchmarkResult) -> None:

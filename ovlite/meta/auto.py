@@ -240,6 +240,7 @@ class AutoCompiledModel(MultiCompiledModel):
         self.balancer.spare = self._spare if self._runtime_fallback else None
         self._direct: Child | None = first  # the child requests go to, bypassing the balancer
         self._choice = first.name if measuring else chosen.full_name
+        self._properties[props.device.priorities.name] = [c.full_name for c in candidates]
         self._properties[props.hint.execution_mode.name] = config.get(
             props.hint.execution_mode.name, ExecutionMode.PERFORMANCE
         )
@@ -532,8 +533,8 @@ class AutoCompiledModel(MultiCompiledModel):
         except (TypeError, ValueError):
             self._measurements = []
         self._decision = (
-            f"measured on {record.get('measured_at', 'an earlier run')} (remembered; "
-            f"OVLITE_AUTO_CACHE_DECISION NO measures again)"
+            f"remembered from the measurement of {record.get('measured_at', 'an earlier run')}"
+            f"; OVLITE_AUTO_CACHE_DECISION NO measures again"
         )
         self._switch_to(chosen, [] if chosen is serving else [serving])
         return True
