@@ -70,7 +70,7 @@ class Result:
         if self.sample is None:
             return f"  {self.label:<24} {self.note}"
         figure = self.figure(hint)
-        text = f"{figure:9.1f} inf/s" if hint == "THROUGHPUT" else f"{figure:8.2f} ms p50"
+        text = f"{figure:9.1f} inf/s" if hint == "THROUGHPUT" else f"{figure:8.3g} ms p50"
         facts = " ".join(f"{k.split('_')[0].lower()}={v}" for k, v in self.facts.items())
         note = f"  [{self.note}]" if self.note else ""
         return f"  {self.label:<24} {text}  {facts}{note}"
@@ -118,7 +118,11 @@ def ovlite_side(
     note = ""
     if device == "AUTO":
         compiled.wait_until_ready()
-        note = f"chose in {time.perf_counter() - started:.1f} s"
+        measured = ", ".join(
+            f"{m['device']} {m['throughput'] or m['latency_ms'] or 0:.3g}"
+            for m in compiled.get_property("OVLITE_AUTO_MEASUREMENTS")
+        )
+        note = f"chose in {time.perf_counter() - started:.1f} s; measured {measured}"
     try:
         drive = cpu_bench.drive_compiled(compiled, feeds, hint, ovlite.AsyncInferQueue)
         sample = cpu_bench.timed(drive, settings)
@@ -224,6 +228,8 @@ def first_inference(case: ModelCase, rounds: int) -> list[str]:
             config = {"OVLITE_AUTO_CACHE_DECISION": False} if device == "AUTO" else {}
             elapsed, compiled = first_result(device, config)
             times[device].append(elapsed)
+            if device == "AUTO":  # let its background work end before the next round
+                compiled.wait_until_ready()
             compiled.close()
     auto, cpu = (statistics.median(times[d]) for d in ("AUTO", "CPU"))
     print(f"  first inference: AUTO {auto:.0f} ms, CPU {cpu:.0f} ms (median of {rounds})")

@@ -451,7 +451,6 @@ class AutoCompiledModel(MultiCompiledModel):
                 self._calibrated.clear()
                 self._wants_calibration = True
             self._describe()
-            self._measurements = []
             outputs = self._measure_all(children)
             if outputs is None:
                 return
@@ -487,32 +486,27 @@ class AutoCompiledModel(MultiCompiledModel):
         if self._closed:
             self._close_all(children.values(), keep=self._direct)  # type: ignore[arg-type]
             return None
-        inputs = self._calibration
-        outputs: dict[str, Sequence[np.ndarray]] = {}
         for candidate in self._candidates:
-            name = candidate.full_name
             if self._closed:
                 break
-            if name not in children:
+            if candidate.full_name not in children:
                 child = self._compile(candidate)
-                if child is None:
-                    continue
-                children[name] = child
-            figures = Measurement(
-                name, precision_of(children[name].compiled), self._compile_ms.get(name, 0.0)
-            )
-            result = measure(
+                if child is not None:
+                    children[candidate.full_name] = child
+        in_order = [c.full_name for c in self._candidates if c.full_name in children]
+        timed = [
+            (
                 children[name].compiled,
-                inputs,  # type: ignore[arg-type]
-                self._hint,
-                self._budget_s,
-                figures,
-                self._stop,
+                Measurement(
+                    name, precision_of(children[name].compiled), self._compile_ms.get(name, 0.0)
+                ),
             )
-            if result is not None:
-                outputs[name] = result
-            self._measurements.append(figures)
-            log.info("AUTO: %s: %s at %s", name, figures.figure(), figures.precision)
+            for name in in_order
+        ]
+        self._measurements = [figures for _, figures in timed]
+        outputs = measure(timed, self._calibration, self._hint, self._budget_s, self._stop)  # type: ignore[arg-type]
+        for figures in self._measurements:
+            log.info("AUTO: %s: %s at %s", figures.device, figures.figure(), figures.precision)
         return outputs
 
     def _follow_cached(self, record: dict[str, Any], serving: Child) -> bool:

@@ -33,6 +33,8 @@ from ..properties.hint import PerformanceMode
 TIE_MARGIN = 0.05
 #: Inferences run before timing starts (first-run allocations, lazy kernels).
 WARMUP_RUNS = 2
+#: Rounds the measuring time is split into, taking the candidates in turn.
+ROUNDS = 3
 #: Timed inferences a LATENCY measurement wants at least, budget or not.
 MIN_RUNS = 5
 #: And at most, so that a very fast model does not spend the whole budget for nothing.
@@ -126,28 +128,55 @@ def calibration_inputs(ports: Sequence[Port]) -> list[np.ndarray] | None:
 
 
 def measure(
-    compiled: CompiledModel,
+    candidates: Sequence[tuple[CompiledModel, Measurement]],
     inputs: Sequence[np.ndarray],
     hint: Any,
     budget_s: float,
-    into: Measurement,
     stop: threading.Event,
-) -> Sequence[np.ndarray] | None:
-    """Time ``compiled`` on ``inputs`` for about ``budget_s``; fill in ``into`` and return
-    the first outputs (``None`` when it failed; ``into.error`` says why).  Setting ``stop``
-    (the model closes, the interpreter exits) ends the measurement early, as a failure."""
-    try:
-        outputs, _ = compiled.run(inputs)
-        for _ in range(WARMUP_RUNS - 1):
-            compiled.run(inputs)
-        if hint == PerformanceMode.THROUGHPUT:
-            into.throughput, into.runs = _Window(compiled, inputs, budget_s, stop).run()
-        else:
-            into.latency_ms, into.runs = _time_latency(compiled, inputs, budget_s, stop)
-    except Exception as exc:
-        into.error = f"{type(exc).__name__}: {exc}"
-        return None
-    return [np.asarray(o) for o in outputs]
+) -> dict[str, Sequence[np.ndarray]]:
+    """Time each compiled candidate on ``inputs`` for about ``budget_s`` in all, filling in
+    its :class:`Measurement`; returns the first outputs of those that ran, by device.
+
+    The time is spent in :data:`ROUNDS` rounds that take the candidates in turn, and each
+    figure is the median of its rounds: load from elsewhere that comes and goes (another
+    process, the user's own requests) then spoils one round of each candidate rather than
+    all of one.  A candidate that fails gets ``error`` set and is not timed further.  Setting
+    ``stop`` (the model closes, the interpreter exits) ends the measurement early."""
+    outputs: dict[str, Sequence[np.ndarray]] = {}
+    figures: dict[str, list[float]] = {}
+    for compiled, into in candidates:
+        try:
+            first, _ = compiled.run(inputs)
+            for _ in range(WARMUP_RUNS - 1):
+                compiled.run(inputs)
+        except Exception as exc:
+            into.error = f"{type(exc).__name__}: {exc}"
+            continue
+        outputs[into.device] = [np.asarray(o) for o in first]
+        figures[into.device] = []
+    for _ in range(ROUNDS):
+        for compiled, into in candidates:
+            if into.error:
+                continue
+            try:
+                if hint == PerformanceMode.THROUGHPUT:
+                    figure, runs = _Window(compiled, inputs, budget_s / ROUNDS, stop).run()
+                else:
+                    figure, runs = _time_latency(compiled, inputs, budget_s / ROUNDS, stop)
+            except Exception as exc:
+                into.error = f"{type(exc).__name__}: {exc}"
+                outputs.pop(into.device, None)
+                continue
+            figures[into.device].append(figure)
+            into.runs += runs
+    for _, into in candidates:
+        if not into.error and figures.get(into.device):
+            middle = statistics.median(figures[into.device])
+            if hint == PerformanceMode.THROUGHPUT:
+                into.throughput = middle
+            else:
+                into.latency_ms = middle
+    return outputs
 
 
 def _time_latency(
@@ -157,7 +186,7 @@ def _time_latency(
     deadline = time.perf_counter() + budget_s
     while len(times) < MAX_RUNS:
         if stop.is_set():
-            raise RuntimeError("stopped")
+            raise RuntimeError("stopped: the model was closed")
         started = time.perf_counter()
         compiled.run(inputs)
         ended = time.perf_counter()
@@ -221,7 +250,7 @@ class _Window:
                 self.counted += 1
                 self.last = now
             if self.stop.is_set() and self.error is None:
-                self.error = RuntimeError("stopped")
+                self.error = RuntimeError("stopped: the model was closed")
             again = self.error is None and now < self.deadline
             if not again:
                 self.outstanding -= 1
