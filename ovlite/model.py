@@ -5,14 +5,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
-
-import onnx
+from typing import TYPE_CHECKING, Any
 
 from .element_type import Type
 from .errors import InputNameError, ModelError, UnsupportedModelFormatError
 from .layout import Layout
 from .shape import PartialShape
+
+if TYPE_CHECKING:  # onnx loads when a model is read, not with ``import ovlite``
+    import onnx
 
 # metadata key under which save_model keeps a port's layout in the ONNX file
 LAYOUT_KEY = "ovlite.layout.{kind}.{name}"
@@ -251,6 +252,8 @@ class Model(HasPorts):
                     f"{len(self.inputs)} inputs: pass a dict {{name: shape}}"
                 )
             targets = {0: as_shape(shapes)}
+        import onnx
+
         proto = onnx.ModelProto()
         proto.CopyFrom(self._proto)
         by_name = {v.name: v for v in proto.graph.input}
@@ -350,6 +353,8 @@ def read_model(model: str | os.PathLike | bytes | onnx.ModelProto | Model) -> Mo
     """
     if isinstance(model, Model):
         return model
+    import onnx
+
     path: str | None = None
     if isinstance(model, onnx.ModelProto):
         proto, origin = model, "the given ModelProto"
@@ -397,6 +402,8 @@ def _parse(data: bytes, origin: str) -> onnx.ModelProto:
         raise UnsupportedModelFormatError(
             f"cannot read {origin}: they are OpenVINO IR XML; {IR_HINT}"
         )
+    import onnx
+
     proto = onnx.ModelProto()
     try:
         proto.ParseFromString(data)
