@@ -42,7 +42,10 @@ def test_asyncio_program() -> None:
 @needs_cpu
 def test_multi_auto_program() -> None:
     out = run_example("examples/multi_auto.py", "-n", "40")
-    assert "AUTO serves from: ['CPU']" in out
+    assert "AUTO serves first from: ['CPU']" in out
+    chose = re.search(r"AUTO chose: \['(\S+)'\] at precision (\S+)", out)
+    assert chose and chose.group(1) in ov.Core().available_devices + ["OPENVINO.CPU"], out
+    assert "(measured)" in out or "remembered" in out
     # MULTI over every available device (CPU, and OPENVINO.CPU where installed): each request
     # ran once, on one of them
     shares = re.findall(r"  (\S+) ran (\d+) of 40 requests", out)
