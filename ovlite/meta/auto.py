@@ -575,7 +575,7 @@ class AutoCompiledModel(MultiCompiledModel):
                 self.balancer.remove_child(loser)
             else:
                 loser.compiled.close()
-        self._properties[props.hint.inference_precision.name] = precision_of(winner.compiled)
+        self._properties[props.hint.inference_precision.name] = _precision_value(winner.compiled)
         log.info(
             "AUTO: serving %s from %s (%s)", self._model.friendly_name, winner.name, self._decision
         )
@@ -641,9 +641,18 @@ class AutoCompiledModel(MultiCompiledModel):
         ]
         self._properties.setdefault(
             props.hint.inference_precision.name,
-            precision_of(self._direct.compiled),  # type: ignore[union-attr]
+            _precision_value(self._direct.compiled),  # type: ignore[union-attr]
         )
         self._refresh()
+
+
+def _precision_value(compiled: CompiledModel) -> Any:
+    """The serving device's ``INFERENCE_PRECISION_HINT`` as it reports it (a ``Type``), for
+    AUTO to report as its own."""
+    try:
+        return compiled.get_property(props.hint.inference_precision)
+    except OvliteError:
+        return precision_of(compiled)
 
 
 def _stop_choosing_at_exit() -> None:
