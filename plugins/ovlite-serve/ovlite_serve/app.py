@@ -6,6 +6,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from starlette.applications import Starlette
@@ -15,17 +16,26 @@ from starlette.routing import Route
 
 from . import __version__
 from .codec import HEADER_LENGTH, decode_request, encode_response
-from .errors import ModelNotFoundError, PayloadTooLargeError, ServeError
+from .errors import PayloadTooLargeError, ServeError
 from .metrics import CONTENT_TYPE, Metrics
-from .model import VERSION, ServedModel
+from .model import VERSION, ServedModel, find_model
 
 log = logging.getLogger("ovlite_serve")
 EXTENSIONS = ["binary_tensor_data", "model_configuration"]
 
 
-def build_app(models: Mapping[str, ServedModel], max_body_bytes: int = 64 << 20) -> Starlette:
-    """The ASGI application serving ``models`` (name -> ServedModel); closes them on shutdown."""
-    server = _Server(dict(models), max_body_bytes)
+Service = Callable[[Any], AbstractAsyncContextManager[Any]]
+
+
+def build_app(
+    models: Mapping[str, ServedModel], max_body_bytes: int = 64 << 20, services: list[Service] = ()
+) -> Starlette:
+    """The ASGI application serving ``models`` (name -> ServedModel); closes them on shutdown.
+
+    Each of ``services`` is called with the server's state (``models``, ``metrics``,
+    ``stopping``) and entered while the application runs (the gRPC endpoint is one).
+    """
+    server = _Server(dict(models), max_body_bytes, list(services))
     m = "/v2/models/{name}"
     v = "/v2/models/{name}/versions/{version}"
     routes = [
@@ -52,28 +62,28 @@ def _error(error: ServeError) -> JSONResponse:
 
 
 class _Server:
-    def __init__(self, models: dict[str, ServedModel], max_body_bytes: int) -> None:
+    def __init__(
+        self, models: dict[str, ServedModel], max_body_bytes: int, services: list[Service]
+    ) -> None:
         self.models = models
+        self.services = services
         self.max_body_bytes = max_body_bytes
         self.metrics = Metrics(models.values())
         self.stopping = False
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
-        yield
-        # uvicorn has waited for in-flight requests; now stop the devices.
+        async with contextlib.AsyncExitStack() as stack:
+            for service in self.services:
+                await stack.enter_async_context(service(self))
+            yield
+        # uvicorn and the services have finished their requests in flight; stop the devices.
         for model in self.models.values():
             model.close()
 
     def _model(self, request: Request) -> ServedModel:
-        name = request.path_params["name"]
-        model = self.models.get(name)
-        if model is None:
-            raise ModelNotFoundError(f"unknown model {name!r}; served: {sorted(self.models)}")
-        version = request.path_params.get("version")
-        if version not in (None, "", VERSION):
-            raise ModelNotFoundError(f"model {name!r} has no version {version!r} (only {VERSION})")
-        return model
+        params = request.path_params
+        return find_model(self.models, params["name"], params.get("version"))
 
     async def server_metadata(self, request: Request) -> Response:
         return JSONResponse({"name": "ovlite", "version": __version__, "extensions": EXTENSIONS})
@@ -129,9 +139,7 @@ class _Server:
     async def _infer(self, model: ServedModel, request: Request) -> Response:
         body = await self._body(request)
         decoded = decode_request(body, request.headers.get(HEADER_LENGTH))
-        wanted = model.validate(decoded)
-        results = await model.infer(decoded.inputs)
-        outputs = [(name, results[name], binary) for name, binary in wanted]
+        outputs = await model.answer(decoded)
         data, header_length = encode_response(model.name, VERSION, decoded.id, outputs)
         if header_length is None:
             return Response(data, media_type="application/json")

@@ -35,6 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--config", dest="config_file", metavar="FILE", help="JSON file of compile properties")
     add("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     add("--http-port", type=int, default=8000, help="HTTP port (default: 8000)")
+    add("--grpc-port", type=int, default=8001, help="gRPC port; 0 for none (default: 8001)")
     add("--queue-size", type=int, default=64,
         help="requests per model waiting for a device slot before 503 (default: 64)")  # fmt: skip
     add("--timeout", type=float, default=30.0,
@@ -70,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         config_file=args.config_file,
         host=args.host,
         http_port=args.http_port,
+        grpc_port=args.grpc_port,
         queue_size=args.queue_size,
         timeout_s=args.timeout or None,
         max_body_bytes=args.max_body_bytes,

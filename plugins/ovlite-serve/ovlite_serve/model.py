@@ -20,6 +20,7 @@ from .datatypes import from_dtype, triton_type
 from .errors import (
     BadRequestError,
     InferenceFailedError,
+    ModelNotFoundError,
     QueueFullError,
     RequestTimeoutError,
     ShuttingDownError,
@@ -130,6 +131,12 @@ class ServedModel:
                 )
         return request.outputs
 
+    async def answer(self, request: InferRequestBody) -> list[tuple[str, np.ndarray, bool]]:
+        """Validate, run and pick the outputs asked for: (name, array, binary) in order."""
+        wanted = self.validate(request)
+        results = await self.infer(request.inputs)
+        return [(name, results[name], binary) for name, binary in wanted]
+
     async def infer(self, inputs: dict[str, np.ndarray]) -> Any:
         """Run one inference: refused when the queue is full, RequestTimeoutError past the
         timeout (a request already on the device keeps its slot until the device is done)."""
@@ -176,6 +183,16 @@ class ServedModel:
     def close(self) -> None:
         self.closing = True
         self.compiled.close()
+
+
+def find_model(models: dict[str, ServedModel], name: str, version: str | None) -> ServedModel:
+    """The served model called ``name``; ModelNotFoundError names the ones served."""
+    model = models.get(name)
+    if model is None:
+        raise ModelNotFoundError(f"unknown model {name!r}; served: {sorted(models)}")
+    if version not in (None, "", VERSION):
+        raise ModelNotFoundError(f"model {name!r} has no version {version!r} (only {VERSION})")
+    return model
 
 
 def _consume(task: asyncio.Future) -> None:

@@ -29,9 +29,12 @@ class ServerProcess:
 
     def __init__(self, args: Sequence[str], log: Path, ready_s: float = 60.0) -> None:
         self.port = free_port()
+        self.grpc_port = free_port()
         self.url = f"127.0.0.1:{self.port}"
+        self.grpc_url = f"127.0.0.1:{self.grpc_port}"
         self.log = log
         command = [sys.executable, "-m", "ovlite_serve.cli", "--http-port", str(self.port)]
+        command += ["--grpc-port", str(self.grpc_port)]
         self.process = subprocess.Popen(
             [*command, "--log-level", "warning", *args],
             stdout=log.open("wb"),

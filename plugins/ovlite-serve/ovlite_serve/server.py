@@ -30,6 +30,7 @@ class ServeConfig:
     config_file: str | None = None
     host: str = "127.0.0.1"
     http_port: int = 8000
+    grpc_port: int = 8001  # 0: no gRPC
     queue_size: int = 64
     timeout_s: float | None = 30.0
     max_body_bytes: int = 64 << 20
@@ -77,10 +78,21 @@ class _Uvicorn(uvicorn.Server):
         super().handle_exit(sig, frame)
 
 
+def _services(config: ServeConfig) -> list:
+    if not config.grpc_port:
+        return []
+    try:
+        from .grpc_service import grpc_service
+    except ImportError as error:
+        log.warning("no gRPC (%s): pip install ovlite-serve[grpc], or --grpc-port 0", error)
+        return []
+    return [grpc_service(config.host, config.grpc_port, config.max_body_bytes)]
+
+
 def serve(config: ServeConfig) -> None:
     """Compile the models and serve them until the process is told to stop."""
     models = load_models(config)
-    app = build_app(models, config.max_body_bytes)
+    app = build_app(models, config.max_body_bytes, _services(config))
 
     def stopping() -> None:
         app.state.server.stopping = True

@@ -8,6 +8,7 @@ import onnx
 import pytest
 from ovlite_serve.process import GRACEFUL, ServerProcess
 
+import ovlite
 import ovlite.models
 
 
@@ -37,3 +38,10 @@ def server(model_files, tmp_path_factory):
     )
     yield proc
     assert proc.stop() in GRACEFUL, proc.log.read_text()
+
+
+@pytest.fixture(scope="module")
+def local(model_files):
+    """The served models compiled in-process on CPU: what the server's answers must equal."""
+    core = ovlite.Core()
+    return {name: core.compile_model(str(path), "CPU") for name, path in model_files.items()}

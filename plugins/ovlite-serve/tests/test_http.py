@@ -12,19 +12,11 @@ import pytest
 import tritonclient.http as httpclient
 from tritonclient.utils import InferenceServerException
 
-import ovlite
-
 
 @pytest.fixture(scope="module")
 def client(server):
     with httpclient.InferenceServerClient(server.url) as c:
         yield c
-
-
-@pytest.fixture(scope="module")
-def local(model_files):
-    core = ovlite.Core()
-    return {name: core.compile_model(str(path), "CPU") for name, path in model_files.items()}
 
 
 def _input(name: str, array: np.ndarray, binary: bool) -> httpclient.InferInput:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import queue
 import re
 import threading
 import urllib.error
@@ -10,6 +11,7 @@ import urllib.request
 
 import numpy as np
 import pytest
+import tritonclient.grpc as grpcclient
 import tritonclient.http as httpclient
 from ovlite_serve.process import GRACEFUL, ServerProcess
 from tritonclient.utils import InferenceServerException
@@ -134,24 +136,39 @@ def test_timeout_answers_504_and_frees_the_slot(model_files, tmp_path):
 
 
 def test_sigterm_finishes_requests_in_flight(model_files, tmp_path, expected):
+    # 8 requests over HTTP and 4 over gRPC; SIGTERM once the server holds all 12.
     server = _start(model_files, tmp_path)
     client = httpclient.InferenceServerClient(server.url, concurrency=8)
+    grpc_client = grpcclient.InferenceServerClient(server.grpc_url)
+    grpc_results: dict[int, queue.Queue] = {seed: queue.Queue() for seed in range(8, 12)}
     try:
         pending = {
             seed: client.async_infer("resnet", _input(_images(seed)), request_id=str(seed))
             for seed in range(8)
         }
-        for _ in range(300):  # until the server has received all 8
+        for seed, answers in grpc_results.items():
+            tensor = grpcclient.InferInput("input", [BATCH, 3, 64, 64], "FP32")
+            tensor.set_data_from_numpy(_images(seed))
+            grpc_client.async_infer(
+                "resnet", [tensor], lambda result, error, q=answers: q.put((result, error))
+            )
+        for _ in range(300):  # until the server has received all 12
             in_flight = _in_flight(server)
             answered = _gauge(server, "ovlite_serve_requests_total", ',status="200"')
-            if in_flight + answered == 8:
+            if in_flight + answered == 12:
                 break
             threading.Event().wait(0.01)
-        assert in_flight >= 1 and in_flight + answered == 8
+        assert in_flight >= 1 and in_flight + answered == 12
         server.terminate()
         for seed, request in pending.items():
             result = request.get_result(timeout=120)
             assert result.get_response()["id"] == str(seed)
+            np.testing.assert_allclose(
+                result.as_numpy("logits"), expected(seed), rtol=1e-4, atol=1e-5
+            )
+        for seed, answers in grpc_results.items():
+            result, error = answers.get(timeout=120)
+            assert error is None
             np.testing.assert_allclose(
                 result.as_numpy("logits"), expected(seed), rtol=1e-4, atol=1e-5
             )
@@ -160,4 +177,5 @@ def test_sigterm_finishes_requests_in_flight(model_files, tmp_path, expected):
             client.is_server_live()
     finally:
         client.close()
+        grpc_client.close()
         server.stop()
