@@ -12,6 +12,10 @@ its ``/metrics`` histogram); at C=1 the overhead in µs: the server's time minus
 in-process latency (``s``), and the client's round trip minus the in-process latency (``rt``,
 which adds HTTP parsing, loopback TCP and the Python client).
 
+With ``--pytriton PYTHON`` (a separate venv with ``nvidia-pytriton`` and ``onnxruntime``) the
+anchor follows each model: the real Triton server from that wheel serving the same model
+through an ONNX Runtime session (``_pytriton_anchor.py``), driven by the same client.
+
 perf_analyzer (``pip install perf-analyzer``; a C++ client) is used instead of the Python
 client when it is on PATH; its command line is printed.  Results: benchmarks/README.md.
 """
@@ -36,8 +40,8 @@ import ovlite as ov
 from ovlite import models
 
 MODELS = {
-    "mlp": lambda: models.tiny_mlp(batch=1),
-    "resnet18": lambda: models.resnet18(batch=1),
+    "mlp": lambda batch=1: models.tiny_mlp(batch=batch),
+    "resnet18": lambda batch=1: models.resnet18(batch=batch),
 }
 
 
@@ -98,6 +102,11 @@ def main() -> None:
     parser.add_argument("-t", "--seconds", type=float, default=3.0)
     parser.add_argument("-c", "--concurrency", type=int, nargs="+", default=[1, 2, 4, 8])
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument(
+        "--pytriton",
+        metavar="PYTHON",
+        help="a Python with nvidia-pytriton and onnxruntime: also measure Triton as the anchor",
+    )
     args = parser.parse_args()
     from ovlite_serve.process import ServerProcess
 
@@ -116,6 +125,7 @@ def main() -> None:
         print(f"\n{name} {shape}")
         print(f"{'C':>3} {'in-process/s':>13} {'p50 ms':>8} {'p99 ms':>8} | {'served/s':>9} "
               f"{'p50 ms':>8} {'p99 ms':>8} | {'ratio':>6} {'server us/req':>14} {'overhead us s/rt':>16}")  # fmt: skip
+        served_rows = {}
         try:
             for c in args.concurrency:
                 local = in_process(path, args.device, inputs, c, args.seconds)
@@ -125,6 +135,7 @@ def main() -> None:
                 before = server_seconds_per_request(server.url, name)
                 remote = served(server.url, name, inputs, c, args.seconds)
                 after = server_seconds_per_request(server.url, name)
+                served_rows[c] = remote
                 server_us = (after[0] - before[0]) / max(1.0, after[1] - before[1]) * 1e6
                 # Overhead at C=1 (beyond C the server's time includes waiting for a slot): the
                 # server's time per request beyond the device's own latency, and the client's.
@@ -138,7 +149,45 @@ def main() -> None:
                       f"{remote.throughput / local.throughput:>6.2f} {server_us:>14.0f} {overhead:>16}")  # fmt: skip
         finally:
             server.stop()
+        if args.pytriton:
+            anchor(args.pytriton, folder, name, inputs, args.concurrency, args.seconds, served_rows)
         time.sleep(0.5)
+
+
+def anchor(python: str, folder: Path, name: str, inputs: dict, levels, seconds, ours) -> None:
+    """Triton from nvidia-pytriton on the same model (batch dimension dynamic, Triton's
+    dynamic batching up to 8), driven by the same client; prints ovlite serve / Triton."""
+    import urllib.request
+
+    from ovlite_serve.process import free_port
+
+    path = folder / "anchor" / f"{name}.onnx"
+    path.parent.mkdir(exist_ok=True)
+    onnx.save(MODELS[name](batch=None), path)
+    port = free_port()
+    script = Path(__file__).with_name("_pytriton_anchor.py")
+    log = (folder / f"{name}.triton.log").open("wb")
+    process = subprocess.Popen([python, str(script), str(path), str(port)], stdout=log, stderr=log)
+    url = f"127.0.0.1:{port}"
+    try:
+        for _ in range(1200):  # 120 s at most
+            try:
+                urllib.request.urlopen(f"http://{url}/v2/models/{name}/ready", timeout=1)
+                break
+            except OSError:
+                if process.poll() is not None:
+                    raise RuntimeError(f"Triton exited; see {log.name}") from None
+                time.sleep(0.1)
+        print(f"{'C':>3} {'Triton/s':>13} {'p50 ms':>8} {'p99 ms':>8} | ovlite serve / Triton")
+        for c in levels:
+            row = served(url, name, inputs, c, seconds)
+            ratio = ours[c].throughput / row.throughput if c in ours else float("nan")
+            print(
+                f"{c:>3} {row.throughput:>13.1f} {row.median_ms:>8.2f} {row.p99_ms:>8.2f} | {ratio:.2f}"
+            )
+    finally:
+        process.terminate()
+        process.wait(60)
 
 
 if __name__ == "__main__":
