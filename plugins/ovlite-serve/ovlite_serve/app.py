@@ -18,7 +18,7 @@ from . import __version__
 from .codec import HEADER_LENGTH, decode_request, encode_response
 from .errors import PayloadTooLargeError, ServeError
 from .metrics import CONTENT_TYPE, Metrics
-from .model import VERSION, ServedModel, find_model
+from .model import ServedModel, find_model
 
 log = logging.getLogger("ovlite_serve")
 EXTENSIONS = ["binary_tensor_data", "model_configuration"]
@@ -95,7 +95,9 @@ class _Server:
         return Response(status_code=503 if self.stopping else 200)
 
     async def repository_index(self, request: Request) -> Response:
-        index = [{"name": n, "version": VERSION, "state": "READY"} for n in self.models]
+        index = [
+            {"name": n, "version": m.version, "state": "READY"} for n, m in self.models.items()
+        ]
         return JSONResponse(index)
 
     async def metrics_page(self, request: Request) -> Response:
@@ -140,7 +142,7 @@ class _Server:
         body = await self._body(request)
         decoded = decode_request(body, request.headers.get(HEADER_LENGTH))
         outputs = await model.answer(decoded)
-        data, header_length = encode_response(model.name, VERSION, decoded.id, outputs)
+        data, header_length = encode_response(model.name, model.version, decoded.id, outputs)
         if header_length is None:
             return Response(data, media_type="application/json")
         return Response(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 HINTS = ("latency", "throughput", "cumulative_throughput")
@@ -28,8 +27,10 @@ def register(commands: Any) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
-    add("-m", "--model", dest="models", action="append", required=True, metavar="NAME=PATH",
+    add("-m", "--model", dest="models", action="append", default=[], metavar="NAME=PATH",
         help="a model to serve: NAME=model.onnx, or model.onnx (named after the file); repeatable")  # fmt: skip
+    add("--model-repository", metavar="DIR",
+        help="serve every model in DIR: NAME.onnx or NAME/<version>/model.onnx (Triton's layout)")  # fmt: skip
     add("-d", "--device", default="CPU", help="device string (default: CPU), e.g. AUTO, MULTI:CPU,OPENVINO.CPU, BATCH:CPU(8)")  # fmt: skip
     add("--hint", type=str.lower, choices=HINTS, help="performance hint")
     add("--config", dest="config_file", metavar="FILE", help="JSON file of compile properties")
@@ -44,28 +45,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
 
 
-def parse_models(values: Sequence[str]) -> dict[str, str]:
-    """``["a=x.onnx", "y.onnx"]`` -> ``{"a": "x.onnx", "y": "y.onnx"}``; names must differ."""
-    models: dict[str, str] = {}
-    for value in values:
-        name, sep, path = value.partition("=")
-        if not sep:
-            name, path = Path(value).stem, value
-        if not name or not path:
-            raise SystemExit(f"ovlite serve: error: -m {value!r} is not NAME=PATH")
-        if name in models:
-            raise SystemExit(f"ovlite serve: error: model name {name!r} is given twice")
-        if not Path(path).is_file():
-            raise SystemExit(f"ovlite serve: error: model {name!r}: no file {path!r}")
-        models[name] = path
-    return models
-
-
 def run(args: argparse.Namespace) -> int:
+    from .repository import ModelSourceError, collect
     from .server import ServeConfig, serve
 
+    try:
+        models = collect(args.models, args.model_repository)
+    except ModelSourceError as error:
+        print(f"ovlite serve: error: {error}", file=sys.stderr)
+        return 2
     config = ServeConfig(
-        models=parse_models(args.models),
+        models=models,
         device=args.device,
         hint=args.hint,
         config_file=args.config_file,

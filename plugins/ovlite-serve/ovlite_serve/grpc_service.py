@@ -25,7 +25,7 @@ from . import __version__
 from .codec import InferRequestBody
 from .datatypes import from_dtype, to_dtype
 from .errors import BadRequestError, ServeError
-from .model import VERSION, ServedModel, find_model
+from .model import ServedModel, find_model
 
 log = logging.getLogger("ovlite_serve")
 GRACE_S = 60.0  # how long a stopping server waits for RPCs in flight
@@ -98,7 +98,7 @@ class InferenceService(service_pb2_grpc.GRPCInferenceServiceServicer):
 
     async def ModelReady(self, request: Any, context: Any) -> Any:
         model = self.state.models.get(request.name)
-        ready = model is not None and not model.closing and request.version in ("", VERSION)
+        ready = model is not None and not model.closing and request.version in ("", model.version)
         return pb.ModelReadyResponse(ready=ready)
 
     async def ServerMetadata(self, request: Any, context: Any) -> Any:
@@ -127,7 +127,7 @@ class InferenceService(service_pb2_grpc.GRPCInferenceServiceServicer):
             self.state.metrics.observe(model, 500, None)
             await context.abort(grpc.StatusCode.INTERNAL, f"{type(error).__name__}: {error}")
         response = pb.ModelInferResponse(
-            model_name=model.name, model_version=VERSION, id=request.id
+            model_name=model.name, model_version=model.version, id=request.id
         )
         for name, array, _ in outputs:
             array = np.ascontiguousarray(array)

@@ -26,7 +26,7 @@ from .errors import (
     ShuttingDownError,
 )
 
-VERSION = "1"
+DEFAULT_VERSION = "1"
 
 
 @dataclass(frozen=True)
@@ -56,9 +56,16 @@ class ServedModel:
     """A compiled model behind the protocol: validates, queues and runs infer requests."""
 
     def __init__(
-        self, name: str, compiled: Any, device: str, queue_size: int, timeout_s: float | None
+        self,
+        name: str,
+        compiled: Any,
+        device: str,
+        queue_size: int,
+        timeout_s: float | None,
+        version: str = DEFAULT_VERSION,
     ) -> None:
         self.name = name
+        self.version = version
         self.compiled = compiled
         self.device = device
         self.inputs = [TensorSpec.of(p) for p in compiled.inputs]
@@ -76,7 +83,7 @@ class ServedModel:
     def metadata(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "versions": [VERSION],
+            "versions": [self.version],
             "platform": "onnxruntime_onnx",
             "inputs": [t.metadata() for t in self.inputs],
             "outputs": [t.metadata() for t in self.outputs],
@@ -190,8 +197,10 @@ def find_model(models: dict[str, ServedModel], name: str, version: str | None) -
     model = models.get(name)
     if model is None:
         raise ModelNotFoundError(f"unknown model {name!r}; served: {sorted(models)}")
-    if version not in (None, "", VERSION):
-        raise ModelNotFoundError(f"model {name!r} has no version {version!r} (only {VERSION})")
+    if version not in (None, "", model.version):
+        raise ModelNotFoundError(
+            f"model {name!r} has no version {version!r} (only {model.version})"
+        )
     return model
 
 

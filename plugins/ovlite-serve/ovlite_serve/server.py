@@ -16,6 +16,7 @@ import uvicorn
 
 from .app import build_app
 from .model import ServedModel
+from .repository import ModelSource
 
 log = logging.getLogger("ovlite_serve")
 
@@ -24,7 +25,7 @@ log = logging.getLogger("ovlite_serve")
 class ServeConfig:
     """What ``ovlite serve`` was asked to do."""
 
-    models: dict[str, str]  # name -> ONNX path
+    models: list[ModelSource]
     device: str = "CPU"
     hint: str | None = None
     config_file: str | None = None
@@ -54,14 +55,20 @@ def load_models(config: ServeConfig) -> dict[str, ServedModel]:
     core = ovlite.Core()
     compile_config = config.compile_config()
     served = {}
-    for name, path in config.models.items():
-        compiled = core.compile_model(path, config.device, compile_config)
-        served[name] = ServedModel(
-            name, compiled, config.device, config.queue_size, config.timeout_s
+    for source in config.models:
+        compiled = core.compile_model(source.path, config.device, compile_config)
+        model = ServedModel(
+            source.name,
+            compiled,
+            config.device,
+            config.queue_size,
+            config.timeout_s,
+            source.version,
         )
+        served[source.name] = model
         log.info(
-            "model %r from %s on %s: %d concurrent inferences, queue %d",
-            name, path, config.device, served[name].slots, config.queue_size,
+            "model %r version %s from %s on %s: %d concurrent inferences, queue %d",
+            model.name, model.version, source.path, config.device, model.slots, config.queue_size,
         )  # fmt: skip
     return served
 
