@@ -17,10 +17,20 @@ from pathlib import Path
 GRACEFUL = (0, -signal.SIGTERM)
 
 
+def free_ports(count: int) -> list[int]:
+    """``count`` different ports free on 127.0.0.1 now (held together while chosen)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
 
 
 class ServerProcess:
@@ -28,8 +38,7 @@ class ServerProcess:
     ``127.0.0.1:port`` as tritonclient wants it.  ``stop()`` sends SIGTERM and waits."""
 
     def __init__(self, args: Sequence[str], log: Path, ready_s: float = 60.0) -> None:
-        self.port = free_port()
-        self.grpc_port = free_port()
+        self.port, self.grpc_port = free_ports(2)
         self.url = f"127.0.0.1:{self.port}"
         self.grpc_url = f"127.0.0.1:{self.grpc_port}"
         self.log = log
