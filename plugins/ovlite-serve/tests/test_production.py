@@ -82,7 +82,9 @@ def _start(model_files, tmp_path, *flags: str) -> ServerProcess:
     return ServerProcess(args, tmp_path / "server.log")
 
 
-def test_full_queue_answers_503_with_retry_after(model_files, tmp_path, expected):
+def test_full_queue_answers_503_with_retry_after_and_grpc_unavailable(
+    model_files, tmp_path, expected
+):
     # No queue beyond the device slots: of 12 simultaneous requests some are refused.
     server = _start(model_files, tmp_path, "--hint", "latency", "--queue-size", "0")
     try:
@@ -110,11 +112,32 @@ def test_full_queue_answers_503_with_retry_after(model_files, tmp_path, expected
                 np.testing.assert_allclose(
                     logits.reshape(BATCH, 10), expected(seed), rtol=1e-4, atol=1e-5
                 )
+        _grpc_burst_is_refused_with_unavailable(server, expected)
         with httpclient.InferenceServerClient(server.url) as client:  # the server recovered
             client.infer("resnet", _input(_images(0)))
         assert _in_flight(server) == 0
     finally:
         assert server.stop() in GRACEFUL
+
+
+def _grpc_burst_is_refused_with_unavailable(server: ServerProcess, expected) -> None:
+    answers: queue.Queue = queue.Queue()
+    with grpcclient.InferenceServerClient(server.grpc_url) as client:
+        for seed in range(8):
+            tensor = grpcclient.InferInput("input", [BATCH, 3, 64, 64], "FP32")
+            tensor.set_data_from_numpy(_images(seed))
+            client.async_infer(
+                "resnet", [tensor], lambda result, error, s=seed: answers.put((s, result, error))
+            )
+        got = [answers.get(timeout=120) for _ in range(8)]
+    assert sorted(seed for seed, _, _ in got) == list(range(8))
+    refused = [error for _, _, error in got if error is not None]
+    assert refused and all(e.status() == "StatusCode.UNAVAILABLE" for e in refused)
+    for seed, result, error in got:
+        if error is None:
+            np.testing.assert_allclose(
+                result.as_numpy("logits"), expected(seed), rtol=1e-4, atol=1e-5
+            )
 
 
 def test_timeout_answers_504_and_frees_the_slot(model_files, tmp_path):
