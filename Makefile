@@ -14,6 +14,7 @@ ONNXRUNTIME := onnxruntime-openvino==1.24.1
 install: $(STAMP)
 
 # Reinstall when any pyproject changes; editable installs pick up code changes by themselves.
+# Each plugin comes with its `test` extra (ovlite-serve: tritonclient[http] for its tests).
 # rapidocr-onnxruntime carries the OCR example's trained model; --no-deps keeps OpenCV out.
 # ovlite-cpu requires `onnxruntime`, so pip (re)installs plain onnxruntime whenever it is
 # missing by that name; `onnxruntime_install use` then uninstalls every flavour and installs
@@ -22,7 +23,7 @@ $(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ovlite needs Python >= 3.11; set PYTHON=python3.11")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
-	$(BIN)/python -m pip install --quiet --no-build-isolation -e ".[test]" $(foreach d,$(PLUGIN_DIRS),-e $(d))
+	$(BIN)/python -m pip install --quiet --no-build-isolation -e ".[test]" $(foreach d,$(PLUGIN_DIRS),-e "$(d:%/=%)[test]")
 	$(BIN)/python -m ovlite.onnxruntime_install use $(ONNXRUNTIME)
 	$(BIN)/python -m pip install --quiet --no-deps rapidocr-onnxruntime==1.4.4
 	$(BIN)/python -m ovlite.onnxruntime_install

@@ -50,6 +50,7 @@ class Sample:
     elapsed_s: float
     median_ms: float
     p90_ms: float
+    p99_ms: float = float("nan")
 
     @property
     def throughput(self) -> float:
@@ -79,8 +80,12 @@ def summarize(latencies: Sequence[float], elapsed_s: float) -> Sample:
     if not latencies:
         return Sample(0, elapsed_s, float("nan"), float("nan"))
     ordered = sorted(latencies)
-    p90 = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
-    return Sample(len(ordered), elapsed_s, statistics.median(ordered) * 1e3, p90 * 1e3)
+
+    def percentile(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1e3
+
+    median = statistics.median(ordered) * 1e3
+    return Sample(len(ordered), elapsed_s, median, percentile(0.9), percentile(0.99))
 
 
 def loop_driver(calls: Sequence[Callable[[], Any]]) -> Driver:

@@ -1,4 +1,9 @@
-"""The ``ovlite`` command: ``benchmark``, ``devices`` and ``plugins``."""
+"""The ``ovlite`` command: ``benchmark``, ``devices`` and ``plugins``.
+
+Other packages add subcommands through the entry-point group ``ovlite.commands``: each entry
+point names a function ``register(subparsers)`` that adds its parser (``ovlite-serve`` adds
+``serve``).  Commands a known package would add answer with the package to install.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 from typing import Any
 
 from . import __version__, onnxruntime_install
@@ -17,6 +23,9 @@ from .device_string import parse_device
 from .errors import OvliteError
 
 HINTS = ("latency", "throughput", "cumulative_throughput", "none")
+COMMANDS_GROUP = "ovlite.commands"
+# Subcommands that packages of this project add, and the package that adds each.
+KNOWN_COMMANDS = {"serve": "ovlite-serve (pip install -e plugins/ovlite-serve)"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -44,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     plugins = commands.add_parser("plugins", help="list installed plugins and load failures")
     plugins.add_argument("--json", action="store_true")
     plugins.set_defaults(run=cmd_plugins)
+    add_package_commands(commands)
 
     bench = commands.add_parser(
         "benchmark",
@@ -168,6 +178,32 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         print("no plugins installed")
     print(runtime.describe())
     return 0
+
+
+def add_package_commands(commands: Any) -> None:
+    """Add the subcommands installed packages register; name the package for missing ones."""
+    added = set()
+    for entry in entry_points(group=COMMANDS_GROUP):
+        try:
+            entry.load()(commands)
+            added.add(entry.name)
+        except Exception as error:  # a broken package must not break the other commands
+            print(f"ovlite: command {entry.name!r} failed to load: {error}", file=sys.stderr)
+    for name, package in KNOWN_COMMANDS.items():
+        if name not in added:
+            # No option prefix: whatever follows the command is taken, then refused by _missing.
+            missing = commands.add_parser(
+                name, help=f"(needs {package.split()[0]})", prefix_chars="\0", add_help=False
+            )
+            missing.add_argument("args", nargs="*")
+            missing.set_defaults(
+                run=lambda args, package=package, name=name: _missing(name, package)
+            )
+
+
+def _missing(name: str, package: str) -> int:
+    print(f"ovlite: error: 'ovlite {name}' needs the package {package}", file=sys.stderr)
+    return 2
 
 
 def _text(value: Any) -> str:

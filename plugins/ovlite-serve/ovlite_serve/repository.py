@@ -1,0 +1,75 @@
+"""Which models to serve: ``-m NAME=PATH`` flags and a model repository folder.
+
+A repository folder holds, for each model, either ``NAME.onnx`` or Triton's and OpenVINO
+Model Server's layout ``NAME/<version>/model.onnx`` (any one ``.onnx`` file in the version
+folder); the highest numeric version is served.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .model import DEFAULT_VERSION
+
+
+class ModelSourceError(ValueError):
+    """A model flag or repository folder that names no usable model file."""
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """One model to serve: its name, ONNX file and version."""
+
+    name: str
+    path: str
+    version: str = DEFAULT_VERSION
+
+
+def from_flags(values: Sequence[str]) -> list[ModelSource]:
+    """``["a=x.onnx", "y.onnx"]`` -> models ``a`` and ``y`` (named after the file)."""
+    sources = []
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep:
+            name, path = Path(value).stem, value
+        if not name or not path:
+            raise ModelSourceError(f"-m {value!r} is not NAME=PATH")
+        if not Path(path).is_file():
+            raise ModelSourceError(f"model {name!r}: no file {path!r}")
+        sources.append(ModelSource(name, path))
+    return sources
+
+
+def from_repository(folder: str) -> list[ModelSource]:
+    """Every model in a repository folder (see the module's docstring)."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise ModelSourceError(f"no model repository folder {folder!r}")
+    sources = [ModelSource(p.stem, str(p)) for p in sorted(root.glob("*.onnx"))]
+    for model_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+        versions = sorted((int(v.name), v) for v in model_dir.iterdir() if v.name.isdigit())
+        for number, version_dir in reversed(versions):
+            files = sorted(version_dir.glob("*.onnx"))
+            if len(files) > 1:
+                raise ModelSourceError(f"{version_dir} holds several .onnx files: {files}")
+            if files:
+                sources.append(ModelSource(model_dir.name, str(files[0]), str(number)))
+                break
+        else:
+            raise ModelSourceError(f"{model_dir} has no <version>/model.onnx")
+    return sources
+
+
+def collect(flags: Sequence[str], repository: str | None) -> list[ModelSource]:
+    """The models of the flags and the repository folder; each name once."""
+    sources = from_flags(flags) + (from_repository(repository) if repository else [])
+    if not sources:
+        raise ModelSourceError("no models: give -m NAME=PATH or --model-repository DIR")
+    seen: set[str] = set()
+    for source in sources:
+        if source.name in seen:
+            raise ModelSourceError(f"model name {source.name!r} is given twice")
+        seen.add(source.name)
+    return sources
