@@ -13,6 +13,7 @@ result is then dropped without complaint.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -26,6 +27,14 @@ PENDING, RUNNING, DONE, EXPIRED = 0, 1, 2, 3
 # One lock for every job's state change: each change holds it for a few bytecodes, so a shared
 # lock costs less than creating a lock per job on the hot path.
 _state_lock = threading.Lock()
+
+
+def _new_lock_after_fork() -> None:
+    global _state_lock
+    _state_lock = threading.Lock()  # another thread may have held it when the process forked
+
+
+os.register_at_fork(after_in_child=_new_lock_after_fork)
 
 
 class Job:

@@ -16,6 +16,7 @@ import numpy as np
 from .binding import Results
 from .device import post_to_loop
 from .errors import ArgumentError, InputNameError, RequestBusyError
+from .fork import reset_after_fork
 from .jobs import Job
 from .model import Port, find_port
 from .tensor import Tensor
@@ -356,6 +357,7 @@ class AsyncInferQueue:
             request._queue_id = index
         self._idle = collections.deque(range(count))
         self._condition = threading.Condition()
+        reset_after_fork(self)
         self._errors: collections.deque[BaseException] = collections.deque()
         self._callback: Callable[[InferRequest, Any], Any] | None = None
         self.userdata: list[Any] = [None] * count
@@ -424,6 +426,11 @@ class AsyncInferQueue:
                 self._callback(request, self.userdata[request._queue_id])
             except BaseException as exc:
                 self._errors.append(exc)
+
+    def _after_fork(self) -> None:
+        """In a forked child: a new lock (a worker may have held it at the fork); requests
+        busy at the fork stay busy, since their inferences finish in the parent."""
+        self._condition = threading.Condition()
 
     def _request_idle(self, request: InferRequest) -> None:
         with self._condition:

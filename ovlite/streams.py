@@ -27,6 +27,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 
 from .errors import InferenceError, OvliteError, RequestCancelledError
+from .fork import reset_after_fork
 from .jobs import Job
 
 Context = TypeVar("Context")
@@ -68,13 +69,22 @@ class StreamsExecutor(Generic[Context]):
             self._run_ref = lambda: run
         self._contexts = list(contexts)
         self._num_streams = len(self._contexts)
+        self._closed = False
+        self._start_afresh()
+        reset_after_fork(self)
+
+    def _start_afresh(self) -> None:
+        """No workers, no queued jobs, every context idle: at creation and in a forked child
+        (where the parent's workers are gone and its queued jobs are the parent's to run)."""
         self._idle: queue.SimpleQueue[Context] = queue.SimpleQueue()
-        for context in self._contexts:
+        for context in self._contexts or [_RELEASED] * self._num_streams:
             self._idle.put(context)
         self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()  # guards _closed, _threads and the order of queue puts
-        self._closed = False
+        _running.discard(self)
+
+    _after_fork = _start_afresh
 
     @property
     def num_streams(self) -> int:

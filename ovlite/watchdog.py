@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import os
 import threading
 import time
 import weakref
@@ -34,6 +35,15 @@ def watch(job: Job, timeout_ms: float, make_error: Callable[[], BaseException]) 
             _thread.start()
         if _heap[0][0] == deadline:
             _lock.notify()
+
+
+def _after_fork() -> None:
+    """In a forked child the thread is gone and the deadlines are the parent's jobs'."""
+    global _lock, _heap, _thread
+    _lock, _heap, _thread = threading.Condition(), [], None
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def _run() -> None:

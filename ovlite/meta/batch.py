@@ -58,6 +58,7 @@ from ..errors import (
     OvliteError,
     RequestCancelledError,
 )
+from ..fork import reset_after_fork
 from ..jobs import Job
 from ..model import Model
 from .multi import child_config
@@ -446,18 +447,26 @@ class _Collector:
         self.size = size
         self.timeout_s = timeout_s
         self.name = name
-        self._cond = threading.Condition(threading.Lock())
-        self._pending: list[tuple[Job, int]] = []
-        self._rows = 0
         self._key: tuple | None = None
         self._deadline = 0.0
         self._closed = False
-        self._timer: threading.Thread | None = None
         self._pool: dict[tuple, list[list[np.ndarray]]] = {}
-        self._pool_lock = threading.Lock()
         self._pool_size = pool_size
         #: how many partial batches the timer has run (diagnostics)
         self.flushed_by_timer = 0
+        self._start_afresh()
+        reset_after_fork(self)
+
+    def _start_afresh(self) -> None:
+        """No timer, nothing pending: at creation and in a forked child (where the timer is
+        gone and the pending jobs are the parent's)."""
+        self._cond = threading.Condition(threading.Lock())
+        self._pool_lock = threading.Lock()
+        self._pending: list[tuple[Job, int]] = []
+        self._rows = 0
+        self._timer: threading.Thread | None = None
+
+    _after_fork = _start_afresh
 
     # ---- collecting ------------------------------------------------------------------------
 

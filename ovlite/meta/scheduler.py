@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from ..device import CompiledModel
 from ..errors import InferenceError, RequestCancelledError
+from ..fork import reset_after_fork
 from ..jobs import Job
 
 log = logging.getLogger("ovlite.meta")
@@ -104,14 +105,24 @@ class LoadBalancer:
         self.reprobe_seconds = reprobe_seconds
         self.spare = spare
         self.on_change = on_change
-        self._lock = threading.Lock()
-        self._pending: collections.deque[_Attempt] = collections.deque()
         self._probe = _Probe(phase="warmup" if probe and len(children) > 1 else "done")
         self._completed = 0
-        self._draining = threading.local()
         self._on_idle: Callable[[], None] | None = None  # set by close()
         self._children_closed = False
+        self._start_afresh()
+        reset_after_fork(self)
+
+    def _start_afresh(self) -> None:
+        """Nothing waiting, every slot free: at creation and in a forked child (the jobs in
+        flight at the fork are the parent's)."""
+        self._lock = threading.Lock()
+        self._pending: collections.deque[_Attempt] = collections.deque()
+        self._draining = threading.local()
         self._handing_over = 0  # jobs given a slot and not yet in their child's submit
+        for child in self.children:
+            child.busy = 0
+
+    _after_fork = _start_afresh
 
     # ---- public ----------------------------------------------------------------------------
 
