@@ -239,7 +239,7 @@ class CompiledModel:
 
     def set_timeout(self, timeout_ms: int) -> None:
         """Apply ``OVLITE_INFERENCE_TIMEOUT`` (the core calls this after compiling)."""
-        self._timeout_ms = int(timeout_ms)
+        self._timeout_ms = props.inference_timeout.convert(timeout_ms)
         self._properties[props.inference_timeout.name] = self._timeout_ms
 
     def watch(self, job: Job) -> None:

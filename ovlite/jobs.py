@@ -45,7 +45,16 @@ class Job:
     ``{"device": "CPU", "profiling": [...]}``.
     """
 
-    __slots__ = ("inputs", "on_done", "outputs", "error", "info", "_state", "__weakref__")
+    __slots__ = (
+        "inputs",
+        "on_done",
+        "outputs",
+        "error",
+        "info",
+        "watch_entry",
+        "_state",
+        "__weakref__",
+    )
 
     def __init__(self, inputs: Sequence[np.ndarray], on_done: Callable[[Job], Any] | None) -> None:
         self.inputs = inputs
@@ -53,6 +62,8 @@ class Job:
         self.outputs: Sequence[np.ndarray] | None = None
         self.error: BaseException | None = None
         self.info: dict[str, Any] | None = None
+        #: the watchdog's entry while a timeout watches the job (``OVLITE_INFERENCE_TIMEOUT``)
+        self.watch_entry: Any = None
         self._state = PENDING
 
     @property
@@ -112,6 +123,9 @@ class Job:
         self.outputs = outputs
         self.error = error
         self.info = info
+        entry, self.watch_entry = self.watch_entry, None
+        if entry is not None:
+            entry.forget()
         on_done, self.on_done = self.on_done, None
         if on_done is not None:
             on_done(self)

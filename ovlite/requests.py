@@ -284,8 +284,19 @@ class InferRequest:
             raise self._error
 
     def wait_for(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` milliseconds; ``True`` when the request is done."""
-        if timeout < 0:
+        """Wait up to ``timeout`` milliseconds; ``True`` when the request is done.
+
+        A negative timeout waits without limit, as ``wait()``; so does one longer than
+        Python's waits accept (``threading.TIMEOUT_MAX``, about 292 years).
+        """
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float | np.number):
+            raise ArgumentError(
+                f"wait_for takes a timeout in milliseconds (a number), got "
+                f"{type(timeout).__name__} {timeout!r}"
+            )
+        if timeout != timeout:
+            raise ArgumentError("wait_for takes a timeout in milliseconds, got NaN")
+        if timeout < 0 or timeout / 1000.0 > threading.TIMEOUT_MAX:
             self.wait()
             return True
         if not self._idle.wait(timeout / 1000.0):

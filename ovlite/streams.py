@@ -41,7 +41,7 @@ _RELEASED = object()  # stands in an executor's idle contexts once close() dropp
 def _exit_wait_seconds(default: float = 5.0) -> float:
     text = os.environ.get("OVLITE_EXIT_WAIT_S", "")
     try:
-        return max(0.0, float(text)) if text else default
+        return min(max(0.0, float(text)), threading.TIMEOUT_MAX) if text else default
     except ValueError:
         log.warning("OVLITE_EXIT_WAIT_S=%r is not a number of seconds; using %s", text, default)
         return default

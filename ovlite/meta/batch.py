@@ -543,7 +543,7 @@ class _Collector:
                     remaining = self._deadline - time.monotonic()
                     if remaining <= 0:
                         break
-                    cond.wait(remaining)
+                    cond.wait(min(remaining, threading.TIMEOUT_MAX))
                 if self._closed:
                     return
                 batch = self._take()
