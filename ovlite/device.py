@@ -29,6 +29,7 @@ from .errors import (
 )
 from .jobs import Job
 from .model import Model, Port, find_port, node_key
+from .streams import in_worker_thread
 
 if TYPE_CHECKING:
     from .core import Core
@@ -258,8 +259,12 @@ class CompiledModel:
             )
 
     def run_checked(self, arrays: Sequence[np.ndarray]) -> tuple[Sequence[np.ndarray], Any]:
-        """``run`` for the user-facing sync calls: through a watched job when a timeout is set."""
-        if not self._timeout_ms:
+        """``run`` for the user-facing sync calls: through a watched job when a timeout is set.
+
+        Not from a worker thread (a callback): the watched job would wait for a worker, maybe
+        this very one, so the call runs unwatched in this thread instead.
+        """
+        if not self._timeout_ms or in_worker_thread():
             return self.run(arrays)
         return self._submit_and_wait(arrays, watched=True)
 

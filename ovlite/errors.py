@@ -116,6 +116,10 @@ class RequestTimeoutError(OvliteError, TimeoutError):
     """An inference did not finish within the configured time."""
 
 
+class ReentrancyError(OvliteError, RuntimeError):
+    """A call made from a callback would wait for that callback itself (a deadlock)."""
+
+
 class CallbackError(OvliteError, RuntimeError):
     """A user callback raised; the original exception is the ``__cause__``."""
 

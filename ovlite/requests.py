@@ -15,7 +15,7 @@ import numpy as np
 
 from .binding import Results
 from .device import post_to_loop
-from .errors import ArgumentError, InputNameError, RequestBusyError
+from .errors import ArgumentError, InputNameError, ReentrancyError, RequestBusyError
 from .fork import reset_after_fork
 from .jobs import Job
 from .model import Port, find_port
@@ -23,6 +23,27 @@ from .tensor import Tensor
 
 if TYPE_CHECKING:
     from .device import CompiledModel
+
+
+#: ``current``: the (queue, request) whose callback runs in this thread, if any.
+_in_callback = threading.local()
+
+
+def _running_callback() -> tuple[AsyncInferQueue | None, InferRequest | None]:
+    return getattr(_in_callback, "current", (None, None))
+
+
+def _call_back(
+    queue: AsyncInferQueue | None, request: InferRequest, callback: Callable, *args: Any
+) -> None:
+    """Run a user callback, noting whose it is so that calls it makes back into ovlite can
+    tell that they come from it."""
+    outer = _running_callback()
+    _in_callback.current = (queue, request)
+    try:
+        callback(*args)
+    finally:
+        _in_callback.current = outer
 
 
 @dataclass(frozen=True)
@@ -266,7 +287,7 @@ class InferRequest:
             queue._request_finished(self)
         elif self._error is None and self._callback is not None:
             try:
-                self._callback(self._callback_userdata)
+                _call_back(None, self, self._callback, self._callback_userdata)
             except BaseException as exc:
                 self._error = exc
         waiter, self._waiter = self._waiter, None
@@ -278,7 +299,12 @@ class InferRequest:
             waiter()
 
     def wait(self) -> None:
-        """Wait for the inference in flight; raise its error (or its callback's) if it failed."""
+        """Wait for the inference in flight; raise its error (or its callback's) if it failed.
+
+        Called from the request's own callback it returns at once: the inference has ended.
+        """
+        if _running_callback()[1] is self:
+            return
         self._idle.wait()
         if self._error is not None and self._queue is None:
             raise self._error
@@ -296,7 +322,8 @@ class InferRequest:
             )
         if timeout != timeout:
             raise ArgumentError("wait_for takes a timeout in milliseconds, got NaN")
-        if timeout < 0 or timeout / 1000.0 > threading.TIMEOUT_MAX:
+        endless = timeout < 0 or timeout / 1000.0 > threading.TIMEOUT_MAX
+        if endless or _running_callback()[1] is self:
             self.wait()
             return True
         if not self._idle.wait(timeout / 1000.0):
@@ -362,6 +389,7 @@ class AsyncInferQueue:
         if jobs < 0:
             raise ArgumentError(f"jobs must be >= 0 (0 means the optimal number), got {jobs}")
         count = jobs or compiled.optimal_number_of_requests
+        self._compiled = compiled
         self._requests = [compiled.create_infer_request() for _ in range(count)]
         for index, request in enumerate(self._requests):
             request._queue = self
@@ -396,9 +424,8 @@ class AsyncInferQueue:
         """Run ``inputs`` on the longest-idle request, waiting for one if all are busy."""
         self._raise_pending()
         with self._condition:
-            while not self._idle:
-                self._condition.wait()
-            index = self._idle.popleft()
+            index = self._next_idle()
+            self._idle.popleft()
         self.userdata[index] = userdata
         try:
             self._requests[index].start_async(inputs, userdata, share_inputs)
@@ -413,9 +440,29 @@ class AsyncInferQueue:
         """Id of the request ``start_async`` will use next, waiting until one is idle."""
         self._raise_pending()
         with self._condition:
-            while not self._idle:
+            return self._next_idle()
+
+    def _next_idle(self) -> int:
+        """The longest-idle request's id, waiting for one; caller holds ``_condition``.
+
+        Called from one of this queue's callbacks (feeding the next frame, say) with every
+        request busy, it adds a request instead: waiting there could wait for itself.
+        """
+        while not self._idle:
+            if _running_callback()[0] is self:
+                self._add_request()
+            else:
                 self._condition.wait()
-            return self._idle[0]
+        return self._idle[0]
+
+    def _add_request(self) -> None:
+        """Grow the pool by one idle request; caller holds ``_condition``."""
+        request = self._compiled.create_infer_request()
+        request._queue = self
+        request._queue_id = len(self._requests)
+        self.userdata.append(None)
+        self._requests.append(request)
+        self._idle.append(request._queue_id)
 
     def is_ready(self) -> bool:
         """True when at least one request is idle."""
@@ -423,7 +470,17 @@ class AsyncInferQueue:
         return bool(self._idle)
 
     def wait_all(self) -> None:
-        """Wait until every request is idle (their callbacks done)."""
+        """Wait until every request is idle (their callbacks done).
+
+        Raises :class:`ReentrancyError` when called from one of this queue's callbacks, which
+        would wait for itself.
+        """
+        if _running_callback()[0] is self:
+            raise ReentrancyError(
+                "AsyncInferQueue.wait_all() was called from one of the queue's callbacks: it "
+                "would wait for that very callback to end; call it from the thread that starts "
+                "the inferences"
+            )
         with self._condition:
             while len(self._idle) < len(self._requests):
                 self._condition.wait()
@@ -434,7 +491,8 @@ class AsyncInferQueue:
             self._errors.append(request._error)
         elif self._callback is not None:
             try:
-                self._callback(request, self.userdata[request._queue_id])
+                userdata = self.userdata[request._queue_id]
+                _call_back(self, request, self._callback, request, userdata)
             except BaseException as exc:
                 self._errors.append(exc)
 

@@ -51,6 +51,15 @@ def _exit_wait_seconds(default: float = 5.0) -> float:
 #: cancelled).  A worker still inside a native run when Python finalizes can abort the process.
 EXIT_WAIT_S = _exit_wait_seconds()
 
+_worker = threading.local()  # ``executor`` is set in a worker thread
+
+
+def in_worker_thread() -> bool:
+    """True in a streams executor's worker thread (in a callback, say): a call there that
+    waits for a worker may wait for this very thread."""
+    return getattr(_worker, "executor", None) is not None
+
+
 #: Executors whose worker threads may be alive, for the exit handler.
 _running: weakref.WeakSet[StreamsExecutor] = weakref.WeakSet()
 
@@ -122,8 +131,8 @@ class StreamsExecutor(Generic[Context]):
         finally:
             self._idle.put(context if self._contexts else _RELEASED)
 
-    def _inference_error(self, exc: Exception) -> InferenceError:
-        return InferenceError(f"inference on {self.name} failed: {exc}")
+    def _inference_error(self, exc: BaseException) -> InferenceError:
+        return InferenceError(f"inference on {self.name} failed: {type(exc).__name__}: {exc}")
 
     def close(self, wait: bool = True) -> None:
         """Stop the workers after the jobs already queued; later jobs are cancelled.
@@ -172,36 +181,49 @@ class StreamsExecutor(Generic[Context]):
 
     def _work(self) -> None:
         jobs, idle, execute = self._jobs, self._idle, self._execute
+        _worker.executor = self
         while True:
             job = jobs.get()
             if job is _STOP:
                 return
             context = idle.get()
             try:
-                execute(context, job)
-            except BaseException:  # a callback broke the contract; keep the stream alive
-                log.exception("%s: unexpected error after a job finished", self.name)
+                outcome = execute(context, job)
             finally:
+                # free before the job's callback runs: the callback may infer on this model
                 idle.put(context)
-            job = None  # do not keep the finished job (and its request) alive while idle
+            if outcome is not None:
+                try:
+                    outputs, info, error = outcome
+                    if error is None:
+                        job.set_result(outputs, info)
+                    else:
+                        job.set_error(error)
+                except BaseException:  # a callback broke the contract; keep the stream alive
+                    log.exception("%s: unexpected error after a job finished", self.name)
+            job = outcome = None  # do not keep the finished job (and its request) alive
 
-    def _execute(self, context: Context, job: Job) -> None:
+    def _execute(self, context: Context, job: Job) -> tuple[Any, Any, BaseException | None] | None:
+        """Run ``job`` on ``context``: ``(outputs, info, error)``, ``None`` if it was cancelled.
+
+        Every exception the device raises ends the job, ``SystemExit`` and
+        ``KeyboardInterrupt`` included (as an :class:`InferenceError` caused by them): the
+        worker thread is ovlite's, so the job's owner is where they belong.
+        """
         if not job.begin():
-            return
+            return None
         run = self._run_ref()
         if run is None:
-            job.set_error(RequestCancelledError(f"{self.name} was garbage-collected"))
-            return
+            return None, None, RequestCancelledError(f"{self.name} was garbage-collected")
         try:
             outputs, info = run(context, job.inputs)
         except OvliteError as exc:
-            job.set_error(exc)
-        except Exception as exc:
+            return None, None, exc
+        except BaseException as exc:
             error = self._inference_error(exc)
             error.__cause__ = exc
-            job.set_error(error)
-        else:
-            job.set_result(outputs, info)
+            return None, None, error
+        return outputs, info, None
 
     def _cancel_leftovers(self) -> None:
         self._cancel(self._take_queued(), "was closed before the job ran")

@@ -61,6 +61,7 @@ from ..errors import (
 from ..fork import reset_after_fork
 from ..jobs import Job
 from ..model import Model
+from ..streams import in_worker_thread
 from .multi import child_config
 
 log = logging.getLogger("ovlite.meta")
@@ -401,7 +402,7 @@ class BatchCompiledModel(CompiledModel):
     def run_checked(self, arrays: Sequence[np.ndarray]) -> tuple[Sequence[np.ndarray], Any]:
         """Sync calls under ``OVLITE_INFERENCE_TIMEOUT`` also skip the batch: the watched job
         goes straight to the child instead of through :meth:`submit`."""
-        if not self._timeout_ms:
+        if not self._timeout_ms or in_worker_thread():
             return self.run(arrays)
         if self._closed:
             raise RequestCancelledError(f"{self.device_name} is closed")
@@ -573,7 +574,7 @@ class _Collector:
         child_job = Job(inputs, lambda done: self._finished(live, total, buffers, done))
         try:
             self.child.submit(child_job)
-        except Exception as exc:  # a child that cannot even queue the job fails the batch
+        except BaseException as exc:  # a child that cannot even queue the job fails the batch
             if not child_job.done:
                 child_job.set_error(exc)
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from .. import properties as props
 from ..core import BATCH_KEYS
@@ -12,6 +15,7 @@ from ..errors import DeviceStringError, RequestCancelledError
 from ..jobs import Job
 from ..model import Model
 from ..properties.hint import PerformanceMode
+from ..streams import in_worker_thread
 from .scheduler import Child, LoadBalancer
 
 #: Keys MULTI and AUTO use themselves rather than hand to their children.
@@ -123,6 +127,15 @@ class MultiCompiledModel(CompiledModel):
                 job.set_error(RequestCancelledError(f"{self.device_name} is closed"))
             return
         self.balancer.submit(job)
+
+    def run(self, inputs: Sequence[np.ndarray]) -> tuple[Sequence[np.ndarray], Any]:
+        """Submit and wait, or from a worker thread (a callback) run on a child in this
+        thread, since waiting for a child's worker could wait for this very thread."""
+        if in_worker_thread():
+            if self._closed:
+                raise RequestCancelledError(f"{self.device_name} is closed")
+            return self.balancer.run_here(inputs)
+        return super().run(inputs)
 
     def children(self) -> dict[str, CompiledModel]:
         return {c.name: c.compiled for c in self.balancer.children}

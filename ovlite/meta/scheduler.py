@@ -21,11 +21,14 @@ import collections
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
 
 from ..device import CompiledModel
-from ..errors import InferenceError, RequestCancelledError
+from ..errors import InferenceError, OvliteError, RequestCancelledError
 from ..fork import reset_after_fork
 from ..jobs import Job
 
@@ -292,7 +295,7 @@ class LoadBalancer:
             child_job = Job(attempt.job.inputs, lambda done: self._finished(child, attempt, done))
             try:
                 child.compiled.submit(child_job)
-            except Exception as exc:  # a child that cannot even queue the job fails it
+            except BaseException as exc:  # a child that cannot even queue the job fails it
                 if not child_job.done:
                     child_job.set_error(exc)
         finally:
@@ -349,10 +352,31 @@ class LoadBalancer:
         self._fail_for_good(attempt)
 
     def _fail_for_good(self, attempt: _Attempt) -> None:
-        details = "; ".join(f"{name}: {exc}" for name, exc in attempt.errors.items())
+        attempt.job.set_error(self._final_error(attempt.errors))
+
+    def _final_error(self, errors: dict[str, BaseException]) -> InferenceError:
+        details = "; ".join(f"{name}: {exc}" for name, exc in errors.items())
         final = InferenceError(f"{self.name}: every device failed the request ({details})")
-        final.__cause__ = next(reversed(attempt.errors.values()))
-        attempt.job.set_error(final)
+        final.__cause__ = next(reversed(errors.values()))
+        return final
+
+    def run_here(self, inputs: Sequence[np.ndarray]) -> tuple[Sequence[np.ndarray], Any]:
+        """Run one inference in the calling thread, on the first child that does not fail it
+        (enabled children first).  For a sync call from a worker thread (a callback): going
+        through the queue would wait for a child's worker, maybe the caller itself."""
+        errors: dict[str, BaseException] = {}
+        for child in sorted(self.children, key=lambda c: not c.enabled):
+            try:
+                outputs, info = child.compiled.run(inputs)
+            except RequestCancelledError:
+                raise
+            except OvliteError as exc:
+                errors[child.name] = exc
+                continue
+            info = dict(info or {})
+            info.setdefault("device", child.name)
+            return outputs, info
+        raise self._final_error(errors)
 
     def _others_enabled(self, child: Child) -> bool:
         return any(c.enabled and c is not child for c in self.children)
