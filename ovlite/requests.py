@@ -70,6 +70,9 @@ class InferRequest:
         self._compiled = compiled
         self._checker = compiled._checker
         self._inputs: list[np.ndarray | None] = [None] * self._checker.count
+        # True where the bound input is the request's own buffer, which a copying call may
+        # overwrite; a caller's array (share_inputs, set_tensor) never is
+        self._owned = [False] * self._checker.count
         self._outputs: list[np.ndarray] | None = None
         self._info: dict[str, Any] | None = None
         self._error: BaseException | None = None
@@ -104,6 +107,7 @@ class InferRequest:
             shape = [max(d, 0) for d in port.partial_shape] if port.partial_shape.rank else []
             array = np.zeros(shape, dtype=port.element_type.to_dtype())
             self._inputs[index] = array
+            self._owned[index] = True
         return Tensor.wrap(array)
 
     def _output_tensor(self, index: int) -> Tensor:
@@ -131,6 +135,7 @@ class InferRequest:
         self._ensure_idle()
         index = self._checker.index_of(key)
         self._inputs[index] = self._checker.check(index, tensor)
+        self._owned[index] = False
 
     def get_input_tensor(self, index: int = 0) -> Tensor:
         return self._input_tensor(self._checker.index_of(index))
@@ -196,7 +201,7 @@ class InferRequest:
             raise _busy_error()
 
     def _bind(self, inputs: Any, share_inputs: bool) -> list[np.ndarray]:
-        checker, bound = self._checker, self._inputs
+        checker, bound, owned = self._checker, self._inputs, self._owned
         if inputs is not None:
             check, index_of = checker.check, checker.index_of
             for key, value in checker.items(inputs):
@@ -205,10 +210,12 @@ class InferRequest:
                 current = bound[index]
                 if share_inputs or not isinstance(array, np.ndarray):
                     bound[index] = array  # shared, or a device tensor: never copied
-                elif not isinstance(current, np.ndarray) or current.shape != array.shape:
-                    bound[index] = array.copy()
+                    owned[index] = False
+                elif owned[index] and current.shape == array.shape:  # type: ignore[union-attr]
+                    np.copyto(current, array)  # type: ignore[arg-type]
                 else:
-                    np.copyto(current, array)
+                    bound[index] = np.array(array, copy=True)  # writeable even if array is not
+                    owned[index] = True
         arrays = list(bound)
         if NoneType in map(type, arrays):
             checker.require_all(arrays)
