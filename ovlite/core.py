@@ -15,6 +15,7 @@ from .device_string import DeviceSpec, parse_device
 from .errors import (
     CompileError,
     DeviceNotFoundError,
+    DeviceStringError,
     DeviceUnavailableError,
     OvliteError,
     UnknownPropertyError,
@@ -106,8 +107,30 @@ class Core:
         """Remove a plugin registered with :meth:`register_plugin`."""
         self._registry.unregister(name)
 
+    def _named_device(self, spec: DeviceSpec) -> Device:
+        """The device of a string a user gave: as :meth:`_device`, with no count, which
+        only a device inside MULTI or BATCH takes (``MULTI:CPU(4)``, ``BATCH:CPU(4)``)."""
+        device = self._device(spec)
+        if spec.count is not None:
+            raise DeviceStringError(
+                str(spec),
+                len(spec.full_name) + 1,
+                f"a count in parentheses belongs to a device inside MULTI or BATCH "
+                f"(MULTI:{spec}, BATCH:{spec}); {spec.full_name} alone takes none",
+            )
+        return device
+
     def _device(self, spec: DeviceSpec) -> Device:
+        """The device ``spec`` names; a device list after ``:`` only for a meta device."""
         device = self._registry.device(spec.name)
+        if spec.children is not None and not device.is_meta:
+            metas = sorted(name for name, d in self.devices().items() if d.is_meta)
+            raise DeviceStringError(
+                str(spec),
+                len(spec.full_name),
+                f"{spec.full_name} takes no device list after ':'; only meta devices do "
+                f"({', '.join(metas)})",
+            )
         if spec.id is not None:
             ids = device.device_ids()
             if spec.id not in ids:
@@ -124,7 +147,7 @@ class Core:
             self._settings.setdefault(_GLOBAL, {}).update(props.normalize_config(device_name))
             return
         spec = parse_device(device_name)
-        device = self._device(spec)
+        device = self._named_device(spec)
         checked = props.normalize_config(config)
         if not device.is_meta:
             device.check_config(
@@ -139,7 +162,7 @@ class Core:
     def get_property(self, device_name: str, key: Any) -> Any:
         """A device's property: a setting (set here or its default) or a read-only fact."""
         spec = parse_device(device_name)
-        device = self._device(spec)
+        device = self._named_device(spec)
         name = props.lookup_key(key).name
         facts = self._device_facts(device, spec)
         settings = self._settings_for(device, spec)
@@ -206,7 +229,7 @@ class Core:
         """
         model = read_model(model)
         spec = parse_device(device_name if device_name is not None else "AUTO")
-        device = self._device(spec)  # first: loading plugins registers their property keys
+        device = self._named_device(spec)  # first: loading plugins registers its property keys
         checked = props.normalize_config(config)
         availability = probe(device)
         if not availability:
@@ -272,7 +295,7 @@ class Core:
         """
         model = read_model(model)
         spec = parse_device(device_name)
-        device = self._device(spec)
+        device = self._named_device(spec)
         availability = probe(device)
         if not availability:
             raise DeviceUnavailableError(

@@ -24,8 +24,8 @@ from typing import Any
 
 from .. import properties as props
 from ..device import CompiledModel, Device, probe
-from ..device_string import DeviceSpec
-from ..errors import DeviceNotFoundError, DeviceUnavailableError, OvliteError
+from ..device_string import DeviceSpec, without_count
+from ..errors import DeviceUnavailableError, OvliteError
 from ..model import Model
 from ..properties.hint import PerformanceMode
 from .multi import MultiCompiledModel, child_config, make_child
@@ -82,8 +82,11 @@ class AutoDevice(Device):
                 listed.extend(DeviceSpec(name, i) for i in (ids if len(ids) > 1 else [None]))
         listed = [c for c in listed if c.full_name not in excluded and c.name not in excluded]
         if not listed:
-            raise DeviceNotFoundError("AUTO", core.available_devices) from OvliteError(
-                "no candidate device is left for AUTO" + (": " + "; ".join(notes) if notes else "")
+            raise DeviceUnavailableError(
+                f"{spec}: no candidate device is left for AUTO"
+                + (f" once {', '.join(sorted(excluded))} are excluded" if excluded else "")
+                + f"; devices that can run here: {', '.join(core.available_devices) or 'none'}"
+                + ("; " + "; ".join(notes) if notes else "")
             )
         return listed, notes
 
@@ -118,7 +121,8 @@ def try_compile(
     """Compile on one candidate, or record why it cannot run the model."""
     try:
         device = core._device(candidate)
-        return core.compile_model(model, candidate, child_config(config, candidate, device, hint))
+        config_share = child_config(config, candidate, device, hint)
+        return core.compile_model(model, without_count(candidate), config_share)
     except OvliteError as exc:
         notes.append(f"{candidate.full_name} skipped: {exc}")
         log.debug("AUTO: %s cannot run %s: %s", candidate.full_name, model.friendly_name, exc)

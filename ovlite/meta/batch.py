@@ -49,7 +49,7 @@ import onnx
 from .. import properties as props
 from ..binding import is_device_tensor
 from ..device import CompiledModel, Device
-from ..device_string import DeviceSpec, single_child
+from ..device_string import DeviceSpec, single_child, without_count
 from ..errors import (
     CompileError,
     InferenceError,
@@ -252,7 +252,7 @@ class BatchDevice(Device):
         child_cfg.pop(ALLOW, None)
         if _core_consumes(ALLOW):  # no automatic batching of the child on top of this one
             child_cfg[ALLOW] = False
-        target = dataclasses.replace(child, count=None) if not child.is_composite else child
+        target = without_count(child)
         compiled = core.compile_model(plan.child_model, target, child_cfg)
         return BatchCompiledModel(
             model, name, compiled, size, timeout, plan, f"batch size from {origin}"

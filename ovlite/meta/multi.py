@@ -10,7 +10,7 @@ import numpy as np
 from .. import properties as props
 from ..core import BATCH_KEYS
 from ..device import CompiledModel, Device
-from ..device_string import DeviceSpec, parse_device
+from ..device_string import DeviceSpec, parse_device, without_count
 from ..errors import DeviceStringError, RequestCancelledError
 from ..jobs import Job
 from ..model import Model
@@ -85,7 +85,8 @@ class MultiDevice(Device):
         children = []
         for child in specs:
             device = core._device(child)
-            compiled = core.compile_model(model, child, child_config(config, child, device, hint))
+            config_share = child_config(config, child, device, hint)
+            compiled = core.compile_model(model, without_count(child), config_share)
             children.append(make_child(child, compiled))
         return MultiCompiledModel(
             model, str(spec), children, config.get(props.hint.performance_mode.name, hint)
