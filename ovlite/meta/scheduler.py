@@ -66,10 +66,11 @@ class Child:
 
 @dataclass(eq=False)
 class _Attempt:
-    """A user job and the children that failed it so far."""
+    """A user job and the children that failed it so far (by identity: ``MULTI:CPU,CPU``
+    has two children of the same name)."""
 
     job: Job
-    errors: dict[str, BaseException] = field(default_factory=dict)
+    errors: dict[Child, BaseException] = field(default_factory=dict)
     started: bool = False
 
 
@@ -191,20 +192,20 @@ class LoadBalancer:
     def _pick(self, attempt: _Attempt) -> Child | None:
         """A child with a free slot that has not failed this job; caller holds the lock."""
         for child in self.children:
-            if child.enabled and child.busy < child.capacity and child.name not in attempt.errors:
+            if child.enabled and child.busy < child.capacity and child not in attempt.errors:
                 return child
         if attempt.errors:  # a retry may use children that are not fed new jobs
             for child in self.children:
                 if (
                     not child.enabled
                     and child.busy < child.capacity
-                    and child.name not in attempt.errors
+                    and child not in attempt.errors
                 ):
                     return child
         return None
 
     def _can_ever_run(self, attempt: _Attempt) -> bool:
-        return any(c.name not in attempt.errors for c in self.children)
+        return any(c not in attempt.errors for c in self.children)
 
     def _place(self, attempt: _Attempt, front: bool) -> None:
         with self._lock:
@@ -330,7 +331,7 @@ class LoadBalancer:
             self._drain()
 
     def _failed(self, child: Child, attempt: _Attempt, error: BaseException) -> None:
-        attempt.errors[child.name] = error
+        attempt.errors[child] = error
         log.debug("%s: a job failed on %s: %s", self.name, child.name, error)
         if (
             child.enabled
@@ -342,7 +343,7 @@ class LoadBalancer:
             )
         coming = False
         if not self._can_ever_run(attempt) and self.spare is not None:
-            spare = self.spare(set(attempt.errors))
+            spare = self.spare({c.name for c in attempt.errors})
             if isinstance(spare, Child):
                 self.add_child(spare)
             coming = spare is CHILD_COMING  # then it waits in the queue; add_child() drains it
@@ -354,8 +355,8 @@ class LoadBalancer:
     def _fail_for_good(self, attempt: _Attempt) -> None:
         attempt.job.set_error(self._final_error(attempt.errors))
 
-    def _final_error(self, errors: dict[str, BaseException]) -> InferenceError:
-        details = "; ".join(f"{name}: {exc}" for name, exc in errors.items())
+    def _final_error(self, errors: dict[Child, BaseException]) -> InferenceError:
+        details = "; ".join(f"{child.name}: {exc}" for child, exc in errors.items())
         final = InferenceError(f"{self.name}: every device failed the request ({details})")
         final.__cause__ = next(reversed(errors.values()))
         return final
@@ -364,14 +365,14 @@ class LoadBalancer:
         """Run one inference in the calling thread, on the first child that does not fail it
         (enabled children first).  For a sync call from a worker thread (a callback): going
         through the queue would wait for a child's worker, maybe the caller itself."""
-        errors: dict[str, BaseException] = {}
+        errors: dict[Child, BaseException] = {}
         for child in sorted(self.children, key=lambda c: not c.enabled):
             try:
                 outputs, info = child.compiled.run(inputs)
             except RequestCancelledError:
                 raise
             except OvliteError as exc:
-                errors[child.name] = exc
+                errors[child] = exc
                 continue
             info = dict(info or {})
             info.setdefault("device", child.name)
