@@ -13,6 +13,7 @@ from . import properties as props
 from .device import CompiledModel, Device, probe
 from .device_string import DeviceSpec, parse_device
 from .errors import (
+    ArgumentError,
     CompileError,
     DeviceNotFoundError,
     DeviceStringError,
@@ -97,6 +98,11 @@ class Core:
         """Register an in-process plugin (module or object implementing ``ovlite_devices``)."""
         from .errors import PluginError
 
+        if not callable(getattr(plugin, "ovlite_devices", None)):
+            raise PluginError(
+                f"register_plugin takes a module or object with an ovlite_devices() hook, "
+                f"got {type(plugin).__name__} {plugin!r}"
+            )
         before = len(self._registry.failures)
         info = self._registry.register(plugin, name)
         if info is None or len(self._registry.failures) > before:
@@ -213,7 +219,10 @@ class Core:
     def read_model(self, model: Any, weights: Any = None) -> Model:
         """Read an ONNX model from a path, bytes or ``onnx.ModelProto``."""
         if weights is not None:
-            raise NotImplementedError("ONNX models keep their weights inside (or beside) the file")
+            raise ArgumentError(
+                f"read_model takes no weights path for an ONNX model (got {weights!r}): ONNX "
+                f"keeps the weights inside the file or in external-data files beside it"
+            )
         return read_model(model)
 
     def compile_model(

@@ -108,6 +108,10 @@ class RequestBusyError(OvliteError, RuntimeError):
     """A request was used while an inference on it was still in flight."""
 
 
+class NoResultsError(OvliteError, RuntimeError):
+    """A request's results were read before any inference on it finished."""
+
+
 class RequestCancelledError(OvliteError, RuntimeError):
     """The inference was cancelled before it ran."""
 

@@ -15,7 +15,14 @@ import numpy as np
 
 from .binding import Results
 from .device import post_to_loop
-from .errors import ArgumentError, InputNameError, ReentrancyError, RequestBusyError
+from .errors import (
+    ArgumentError,
+    InputNameError,
+    InputShapeError,
+    NoResultsError,
+    ReentrancyError,
+    RequestBusyError,
+)
 from .fork import reset_after_fork
 from .jobs import Job
 from .model import Port, find_port
@@ -105,7 +112,13 @@ class InferRequest:
         if array is None:
             port = self._checker.ports[index]
             shape = [max(d, 0) for d in port.partial_shape] if port.partial_shape.rank else []
-            array = np.zeros(shape, dtype=port.element_type.to_dtype())
+            try:
+                array = np.zeros(shape, dtype=port.element_type.to_dtype())
+            except (ValueError, MemoryError) as exc:
+                raise InputShapeError(
+                    f"input {port.any_name!r} of shape {port.partial_shape} is too large to "
+                    f"allocate here ({exc}); bind your own data with set_tensor"
+                ) from None
             self._inputs[index] = array
             self._owned[index] = True
         return Tensor.wrap(array)
@@ -185,10 +198,12 @@ class InferRequest:
         """The device that ran the last inference (useful under MULTI and AUTO)."""
         return (self._info or {}).get("device")
 
-    def _no_results(self) -> Exception:
+    def _no_results(self) -> BaseException:
         if self._error is not None:
             return self._error
-        return RuntimeError("the request has no results yet: run infer() or start_async() first")
+        return NoResultsError(
+            "the request has no results yet: run infer() or start_async() first"
+        )
 
     # ---- running ---------------------------------------------------------------------------
 
@@ -393,8 +408,11 @@ class AsyncInferQueue:
     """
 
     def __init__(self, compiled: CompiledModel, jobs: int = 0) -> None:
-        if jobs < 0:
-            raise ArgumentError(f"jobs must be >= 0 (0 means the optimal number), got {jobs}")
+        if isinstance(jobs, bool) or not isinstance(jobs, int | np.integer) or jobs < 0:
+            raise ArgumentError(
+                f"jobs must be a whole number >= 0 (0 means the optimal number), got {jobs!r}"
+            )
+        jobs = int(jobs)
         count = jobs or compiled.optimal_number_of_requests
         self._compiled = compiled
         self._requests = [compiled.create_infer_request() for _ in range(count)]
