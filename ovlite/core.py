@@ -19,6 +19,7 @@ from .errors import (
     DeviceStringError,
     DeviceUnavailableError,
     OvliteError,
+    PropertyValueError,
     UnknownPropertyError,
 )
 from .model import Model, read_model
@@ -34,6 +35,11 @@ CORE_KEYS = frozenset({props.inference_timeout.name})
 #: Automatic-batching settings: the core takes them for plain devices (see compile_model), so
 #: every device accepts them; meta devices receive them (BATCH uses AUTO_BATCH_TIMEOUT).
 BATCH_KEYS = frozenset({props.hint.allow_auto_batching.name, props.auto_batch_timeout.name})
+
+
+#: ``NUM_STREAMS`` and ``INFERENCE_NUM_THREADS`` may be at most this many per logical CPU:
+#: more only adds switching, and thousands of threads make compiling and closing crawl.
+MAX_THREADS_PER_CPU = 4
 
 
 @dataclass(frozen=True)
@@ -250,6 +256,7 @@ class Core:
         batching = {} if device.is_meta else {k: merged.pop(k) for k in BATCH_KEYS & merged.keys()}
         if not device.is_meta:
             device.check_config(merged)
+        self._check_bounds(spec, merged)
         started = time.perf_counter()
         compiled: CompiledModel | None = None
         if (
@@ -275,6 +282,18 @@ class Core:
                 {k: compiled.get_property(k) for k in compiled.supported_properties()},
             )
         return compiled
+
+    def _check_bounds(self, spec: DeviceSpec, config: dict[str, Any]) -> None:
+        """``NUM_STREAMS`` and ``INFERENCE_NUM_THREADS`` at most :data:`MAX_THREADS_PER_CPU`
+        per logical CPU: every stream runs at least one thread."""
+        cap = MAX_THREADS_PER_CPU * (os.cpu_count() or 1)
+        for key in (props.streams.num.name, props.inference_num_threads.name):
+            value = config.get(key)
+            if value is not None and value > cap:
+                raise PropertyValueError(
+                    f"bad value {int(value)} for {key} on {spec.full_name}: at most {cap} "
+                    f"({MAX_THREADS_PER_CPU} per logical CPU of this machine)"
+                )
 
     def _compile_config(
         self, device: Device, spec: DeviceSpec, config: dict[str, Any]

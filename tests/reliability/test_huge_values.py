@@ -8,6 +8,7 @@ watchdog, BATCH's timer), and ``wait_for`` takes any number of milliseconds.
 from __future__ import annotations
 
 import math
+import os
 import sys
 
 import numpy as np
@@ -15,6 +16,7 @@ import pytest
 from _reliability import HANG_S, MLP, Reference, in_thread, make_core, run_script, unique_inputs
 
 import ovlite as ov
+from ovlite.core import MAX_THREADS_PER_CPU
 from ovlite.properties import MAX_TIMEOUT_MS
 from ovlite.testing import SimulatedDevice
 
@@ -100,3 +102,19 @@ def test_wait_for_refuses_what_is_not_a_number_of_milliseconds(timeout: object) 
     with pytest.raises(ov.ArgumentError) as info:
         request.wait_for(timeout)  # type: ignore[arg-type]
     assert "milliseconds" in str(info.value)
+
+
+@pytest.mark.parametrize("key", ["NUM_STREAMS", "INFERENCE_NUM_THREADS"])
+@pytest.mark.parametrize("device", ["SIMX", "MULTI:SIMX", "HETERO:CPU"])
+def test_streams_and_threads_beyond_the_cap_are_refused_naming_it(key: str, device: str) -> None:
+    """1,000,000 streams or 5,000 threads compiled for minutes and hung close() and exit."""
+    core = make_core(SimulatedDevice("SIMX"))
+    if "CPU" in device and "CPU" not in core.available_devices:
+        pytest.skip("CPU is not available")
+    cap = MAX_THREADS_PER_CPU * (os.cpu_count() or 1)
+    for value in (cap + 1, 1_000_000):
+        with pytest.raises(ov.PropertyValueError) as info:
+            core.compile_model(MLP, device, {key: value})
+        message = str(info.value)
+        assert key in message and str(value) in message and f"at most {cap}" in message
+    core.compile_model(MLP, device, {key: 2}).close()
