@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -119,9 +120,10 @@ class Core:
         """Remove a plugin registered with :meth:`register_plugin`."""
         self._registry.unregister(name)
 
-    def _named_device(self, spec: DeviceSpec) -> Device:
-        """The device of a string a user gave: as :meth:`_device`, with no count, which
-        only a device inside MULTI or BATCH takes (``MULTI:CPU(4)``, ``BATCH:CPU(4)``)."""
+    def _named_device(self, spec: DeviceSpec) -> tuple[Device, DeviceSpec]:
+        """The device of a string a user gave, and its spec with the id spelt as the device
+        spells it.  As :meth:`_device`, and with no count, which only a device inside MULTI
+        or BATCH takes (``MULTI:CPU(4)``, ``BATCH:CPU(4)``)."""
         device = self._device(spec)
         if spec.count is not None:
             raise DeviceStringError(
@@ -130,7 +132,8 @@ class Core:
                 f"a count in parentheses belongs to a device inside MULTI or BATCH "
                 f"(MULTI:{spec}, BATCH:{spec}); {spec.full_name} alone takes none",
             )
-        return device
+        device_id = _device_id(device, spec)
+        return device, spec if device_id == spec.id else dataclasses.replace(spec, id=device_id)
 
     def _device(self, spec: DeviceSpec) -> Device:
         """The device ``spec`` names; a device list after ``:`` only for a meta device."""
@@ -143,12 +146,7 @@ class Core:
                 f"{spec.full_name} takes no device list after ':'; only meta devices do "
                 f"({', '.join(metas)})",
             )
-        if spec.id is not None:
-            ids = device.device_ids()
-            if spec.id not in ids:
-                raise DeviceNotFoundError(
-                    spec.full_name, [f"{spec.name}.{i}" for i in ids] or [spec.name]
-                )
+        _device_id(device, spec)
         return device
 
     # ---- properties ------------------------------------------------------------------------
@@ -159,7 +157,7 @@ class Core:
             self._settings.setdefault(_GLOBAL, {}).update(props.normalize_config(device_name))
             return
         spec = parse_device(device_name)
-        device = self._named_device(spec)
+        device, spec = self._named_device(spec)
         checked = props.normalize_config(config)
         if not device.is_meta:
             device.check_config(
@@ -174,7 +172,7 @@ class Core:
     def get_property(self, device_name: str, key: Any) -> Any:
         """A device's property: a setting (set here or its default) or a read-only fact."""
         spec = parse_device(device_name)
-        device = self._named_device(spec)
+        device, spec = self._named_device(spec)
         name = props.lookup_key(key).name
         facts = self._device_facts(device, spec)
         settings = self._settings_for(device, spec)
@@ -244,7 +242,7 @@ class Core:
         """
         model = read_model(model)
         spec = parse_device(device_name if device_name is not None else "AUTO")
-        device = self._named_device(spec)  # first: loading plugins registers its property keys
+        device, spec = self._named_device(spec)  # first: loading plugins registers its keys
         checked = props.normalize_config(config)
         availability = probe(device)
         if not availability:
@@ -323,7 +321,7 @@ class Core:
         """
         model = read_model(model)
         spec = parse_device(device_name)
-        device = self._named_device(spec)
+        device, spec = self._named_device(spec)
         availability = probe(device)
         if not availability:
             raise DeviceUnavailableError(
@@ -334,6 +332,20 @@ class Core:
             checked = {k: v for k, v in checked.items() if k not in CORE_KEYS | BATCH_KEYS}
             device.check_config(checked)
         return device.query_model(model, spec, checked, self)
+
+
+def _device_id(device: Device, spec: DeviceSpec) -> str | None:
+    """``spec.id`` as ``device`` spells it: ids are case-insensitive, as names are
+    (``openvino.cpu`` is ``OPENVINO.CPU``); :class:`DeviceNotFoundError` for an unknown id."""
+    if spec.id is None:
+        return None
+    ids = device.device_ids()
+    if spec.id in ids:
+        return spec.id
+    for known in ids:
+        if known.upper() == spec.id.upper():
+            return known
+    raise DeviceNotFoundError(spec.full_name, [f"{spec.name}.{i}" for i in ids] or [spec.name])
 
 
 def _compile_on(

@@ -61,3 +61,15 @@ def test_auto_with_every_candidate_excluded_says_so() -> None:
     message = str(info.value)
     assert "no candidate device is left" in message and "excluded" in message, message
     assert "SIMX" in message
+
+
+def test_device_ids_are_case_insensitive_like_names() -> None:
+    """``simx.npu0`` is ``SIMX.NPU0``; the device sees its own spelling of the id."""
+    core = make_core(SimulatedDevice("SIMX", ids=["NPU0", "NPU1"]))
+    compiled = core.compile_model(MLP, "simx.npu1")
+    assert compiled.device_name == "SIMX.NPU1"
+    assert core.get_property("simx.npu1", "AVAILABLE_DEVICES") == ["NPU0", "NPU1"]
+    core.set_property("Simx.Npu1", {"PERFORMANCE_HINT": "LATENCY"})
+    assert core.get_property("SIMX.NPU1", "PERFORMANCE_HINT") == "LATENCY"
+    with pytest.raises(ov.DeviceNotFoundError):
+        core.compile_model(MLP, "simx.npu2")
