@@ -4,8 +4,8 @@ After ``os.fork()`` the child has only the thread that forked.  Worker threads, 
 the watchdog are gone, and a lock another thread held at that moment stays locked for ever.
 Objects that own such state register here; in the child, each one's ``_after_fork()`` drops
 the parent's threads, queued work and locks, so the child starts threads of its own on its
-first job.  Jobs in flight at the fork belong to the parent: the parent finishes them, the
-child never sees them end (a request busy at the fork stays busy in the child).
+first job.  Jobs in flight at the fork belong to the parent, which finishes them; in the
+child their requests are idle again and report that the inference ran in the parent.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from .errors import (
     NoResultsError,
     ReentrancyError,
     RequestBusyError,
+    RequestCancelledError,
 )
 from .fork import reset_after_fork
 from .jobs import Job
@@ -96,6 +97,22 @@ class InferRequest:
         self._queue_id = -1
         self._waiter: Callable[[], Any] | None = None
         self.userdata: Any = None
+        reset_after_fork(self)
+
+    def _after_fork(self) -> None:
+        """In a forked child, an inference in flight at the fork never ends (the parent runs
+        it): the request is idle again, and ``wait()`` says what became of it."""
+        if self._job is None and not self._busy.locked():
+            return
+        self._job = self._waiter = None
+        self._outputs, self._info = None, None
+        self._error = RequestCancelledError(
+            "the process forked while this request's inference was in flight: it runs in the "
+            "parent process, and this child gets no result for it"
+        )
+        self._busy = threading.Lock()
+        self._idle = threading.Event()
+        self._idle.set()
 
     # ---- inputs and outputs ----------------------------------------------------------------
 
@@ -522,9 +539,10 @@ class AsyncInferQueue:
                 self._errors.append(exc)
 
     def _after_fork(self) -> None:
-        """In a forked child: a new lock (a worker may have held it at the fork); requests
-        busy at the fork stay busy, since their inferences finish in the parent."""
+        """In a forked child: a new lock (a worker may have held it at the fork), and every
+        request idle (those in flight at the fork finish in the parent)."""
         self._condition = threading.Condition()
+        self._idle = collections.deque(range(len(self._requests)))
 
     def _request_idle(self, request: InferRequest) -> None:
         with self._condition:

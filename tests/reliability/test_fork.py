@@ -1,8 +1,9 @@
 """Fork safety: a process forked after asynchronous use infers in the child, never hangs.
 
 Each case runs in a fresh interpreter that compiles a model, keeps its worker threads,
-timer and watchdog busy, then forks; the child runs every kind of inference while the
-parent waits for it (and kills it as a hang after ``SHORT_HANG_S``, so a hung child never
+timer and watchdog busy, then forks with two inferences in flight (hung on SIMHANG until
+the parent releases them); the child is told those ran in the parent, gets its requests and
+queue back idle, and runs every kind of inference while the parent waits for it (and kills it as a hang after ``SHORT_HANG_S``, so a hung child never
 outlives the test).
 """
 
@@ -14,10 +15,11 @@ from _reliability import SHORT_HANG_S, run_script
 import ovlite as ov
 
 FORK_SCRIPT = """
-import asyncio, multiprocessing, os, signal, sys, time, traceback
+import asyncio, multiprocessing, os, signal, sys, threading, time, traceback
 import numpy as np
 import ovlite as ov
 from ovlite import models, watchdog
+from ovlite.testing import SimulatedDevice, StandInPlugin
 
 device, one_thread, hang_s = sys.argv[1], sys.argv[2] == "one-thread", float(sys.argv[3])
 core = ov.Core()
@@ -30,10 +32,38 @@ for _ in range(16):
     queue.start_async({"x": x})
 queue.wait_all()
 
+# inferences in flight at the fork: they hang on SIMHANG until the parent releases them
+released = threading.Event()
+def hang(inputs):
+    if inputs[0][0, 1] == 7.0:
+        released.wait(hang_s)
+    return False
+core.register_plugin(StandInPlugin(SimulatedDevice("SIMHANG", fail_when=hang)), name="hang")
+slow = core.compile_model(models.tiny_mlp(batch=1), "SIMHANG", {"NUM_STREAMS": 2})
+hung_x = x.copy()
+hung_x[0, 1] = 7.0
+in_flight = slow.create_infer_request()
+in_flight.start_async({"x": hung_x})
+slow_queue = ov.AsyncInferQueue(slow, 1)
+slow_queue.start_async({"x": hung_x})
+
 def check(results):
     assert np.allclose(results[0], expected), "wrong result in the child"
 
+def in_flight_at_the_fork():
+    try:
+        in_flight.wait()
+    except ov.RequestCancelledError as error:
+        assert "forked" in str(error), error
+    else:
+        raise AssertionError("the inference in flight at the fork was expected to be reported")
+    assert in_flight.infer({"x": x})[0].shape == (1, 8)
+    slow_queue.wait_all()
+    slow_queue.start_async({"x": x})
+    slow_queue.wait_all()
+
 def child():
+    in_flight_at_the_fork()
     check(compiled({"x": x}))
     request = compiled.create_infer_request()
     check(request.infer({"x": x}))
@@ -75,6 +105,7 @@ if pid == 0:
         traceback.print_exc()
         os._exit(1)
     os._exit(0)
+released.set()
 deadline = time.monotonic() + hang_s
 while time.monotonic() < deadline:
     done, status = os.waitpid(pid, os.WNOHANG)
