@@ -218,9 +218,7 @@ class InferRequest:
     def _no_results(self) -> BaseException:
         if self._error is not None:
             return self._error
-        return NoResultsError(
-            "the request has no results yet: run infer() or start_async() first"
-        )
+        return NoResultsError("the request has no results yet: run infer() or start_async() first")
 
     # ---- running ---------------------------------------------------------------------------
 

@@ -31,9 +31,7 @@ class Entry:
 
     __slots__ = ("deadline", "order", "job", "make_error")
 
-    def __init__(
-        self, deadline: float, job: Job, make_error: Callable[[], BaseException]
-    ) -> None:
+    def __init__(self, deadline: float, job: Job, make_error: Callable[[], BaseException]) -> None:
         self.deadline = deadline
         self.order = next(_order)
         self.job: Job | None = job

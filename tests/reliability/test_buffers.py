@@ -73,9 +73,7 @@ def test_read_only_arrays_work_however_they_are_bound(
 
 
 @pytest.mark.parametrize("device", DEVICES)
-def test_results_are_never_written_by_a_later_inference(
-    device: str, reference: Reference
-) -> None:
+def test_results_are_never_written_by_a_later_inference(device: str, reference: Reference) -> None:
     compiled = compile_on(device)
     request = compiled.create_infer_request()
     x, y = unique_inputs(2, seed=62)

@@ -87,10 +87,12 @@ CASES: dict[str, tuple[Callable[[], object], type[ov.OvliteError], str]] = {
         "[-1, 3]",
     ),
     "input tensor too large to allocate": (
-        lambda: core()
-        .compile_model(model_with_input_shape([2**40, 2**40]), "SIMX")
-        .create_infer_request()
-        .get_tensor("x"),
+        lambda: (
+            core()
+            .compile_model(model_with_input_shape([2**40, 2**40]), "SIMX")
+            .create_infer_request()
+            .get_tensor("x")
+        ),
         ov.InputShapeError,
         "too large",
     ),

@@ -28,8 +28,8 @@ import numpy as np
 
 import ovlite.properties as props
 from ovlite import CompiledModel, Model, StreamsExecutor
-from ovlite.errors import InferenceError
 from ovlite.element_type import Type
+from ovlite.errors import InferenceError
 from ovlite.fork import reset_after_fork
 from ovlite.jobs import Job
 from ovlite.onnxruntime import create_session, session_runner
