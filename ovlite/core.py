@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -15,8 +16,10 @@ from .device_string import DeviceSpec, parse_device
 from .errors import (
     CompileError,
     DeviceNotFoundError,
+    DeviceStringError,
     DeviceUnavailableError,
     OvliteError,
+    PropertyValueError,
     UnknownPropertyError,
     UnsupportedModelFormatError,
 )
@@ -33,6 +36,11 @@ CORE_KEYS = frozenset({props.inference_timeout.name})
 #: Automatic-batching settings: the core takes them for plain devices (see compile_model), so
 #: every device accepts them; meta devices receive them (BATCH uses AUTO_BATCH_TIMEOUT).
 BATCH_KEYS = frozenset({props.hint.allow_auto_batching.name, props.auto_batch_timeout.name})
+
+
+#: ``NUM_STREAMS`` and ``INFERENCE_NUM_THREADS`` may be at most this many per logical CPU:
+#: more only adds switching, and thousands of threads make compiling and closing crawl.
+MAX_THREADS_PER_CPU = 4
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,11 @@ class Core:
         """Register an in-process plugin (module or object implementing ``ovlite_devices``)."""
         from .errors import PluginError
 
+        if not callable(getattr(plugin, "ovlite_devices", None)):
+            raise PluginError(
+                f"register_plugin takes a module or object with an ovlite_devices() hook, "
+                f"got {type(plugin).__name__} {plugin!r}"
+            )
         before = len(self._registry.failures)
         info = self._registry.register(plugin, name)
         if info is None or len(self._registry.failures) > before:
@@ -107,14 +120,33 @@ class Core:
         """Remove a plugin registered with :meth:`register_plugin`."""
         self._registry.unregister(name)
 
+    def _named_device(self, spec: DeviceSpec) -> tuple[Device, DeviceSpec]:
+        """The device of a string a user gave, and its spec with the id spelt as the device
+        spells it.  As :meth:`_device`, and with no count, which only a device inside MULTI
+        or BATCH takes (``MULTI:CPU(4)``, ``BATCH:CPU(4)``)."""
+        device = self._device(spec)
+        if spec.count is not None:
+            raise DeviceStringError(
+                str(spec),
+                len(spec.full_name) + 1,
+                f"a count in parentheses belongs to a device inside MULTI or BATCH "
+                f"(MULTI:{spec}, BATCH:{spec}); {spec.full_name} alone takes none",
+            )
+        device_id = _device_id(device, spec)
+        return device, spec if device_id == spec.id else dataclasses.replace(spec, id=device_id)
+
     def _device(self, spec: DeviceSpec) -> Device:
+        """The device ``spec`` names; a device list after ``:`` only for a meta device."""
         device = self._registry.device(spec.name)
-        if spec.id is not None:
-            ids = device.device_ids()
-            if spec.id not in ids:
-                raise DeviceNotFoundError(
-                    spec.full_name, [f"{spec.name}.{i}" for i in ids] or [spec.name]
-                )
+        if spec.children is not None and not device.is_meta:
+            metas = sorted(name for name, d in self.devices().items() if d.is_meta)
+            raise DeviceStringError(
+                str(spec),
+                len(spec.full_name),
+                f"{spec.full_name} takes no device list after ':'; only meta devices do "
+                f"({', '.join(metas)})",
+            )
+        _device_id(device, spec)
         return device
 
     # ---- properties ------------------------------------------------------------------------
@@ -125,7 +157,7 @@ class Core:
             self._settings.setdefault(_GLOBAL, {}).update(props.normalize_config(device_name))
             return
         spec = parse_device(device_name)
-        device = self._device(spec)
+        device, spec = self._named_device(spec)
         checked = props.normalize_config(config)
         if not device.is_meta:
             device.check_config(
@@ -140,7 +172,7 @@ class Core:
     def get_property(self, device_name: str, key: Any) -> Any:
         """A device's property: a setting (set here or its default) or a read-only fact."""
         spec = parse_device(device_name)
-        device = self._device(spec)
+        device, spec = self._named_device(spec)
         name = props.lookup_key(key).name
         facts = self._device_facts(device, spec)
         settings = self._settings_for(device, spec)
@@ -194,13 +226,12 @@ class Core:
         ``weights`` belong to OpenVINO IR, which ovlite does not read: leave them out (an empty
         ``b""`` is accepted, as ported code passes it with model bytes).
         """
-        model = read_model(model)  # an IR path fails here, naming the converter to use
         if weights is not None and not (isinstance(weights, bytes | bytearray) and not weights):
             raise UnsupportedModelFormatError(
                 f"read_model(weights={weights!r}): separate weights belong to OpenVINO IR; "
                 "ONNX models keep their weights inside the file (or in external data beside it)"
             )
-        return model
+        return read_model(model)  # an IR path fails here, naming the converter to use
 
     def compile_model(
         self,
@@ -215,7 +246,7 @@ class Core:
         """
         model = read_model(model)
         spec = parse_device(device_name if device_name is not None else "AUTO")
-        device = self._device(spec)  # first: loading plugins registers their property keys
+        device, spec = self._named_device(spec)  # first: loading plugins registers its keys
         checked = props.normalize_config(config)
         availability = probe(device)
         if not availability:
@@ -227,6 +258,7 @@ class Core:
         batching = {} if device.is_meta else {k: merged.pop(k) for k in BATCH_KEYS & merged.keys()}
         if not device.is_meta:
             device.check_config(merged)
+        self._check_bounds(spec, merged)
         started = time.perf_counter()
         compiled: CompiledModel | None = None
         if (
@@ -252,6 +284,18 @@ class Core:
                 {k: compiled.get_property(k) for k in compiled.supported_properties()},
             )
         return compiled
+
+    def _check_bounds(self, spec: DeviceSpec, config: dict[str, Any]) -> None:
+        """``NUM_STREAMS`` and ``INFERENCE_NUM_THREADS`` at most :data:`MAX_THREADS_PER_CPU`
+        per logical CPU: every stream runs at least one thread."""
+        cap = MAX_THREADS_PER_CPU * (os.cpu_count() or 1)
+        for key in (props.streams.num.name, props.inference_num_threads.name):
+            value = config.get(key)
+            if value is not None and value > cap:
+                raise PropertyValueError(
+                    f"bad value {int(value)} for {key} on {spec.full_name}: at most {cap} "
+                    f"({MAX_THREADS_PER_CPU} per logical CPU of this machine)"
+                )
 
     def _compile_config(
         self, device: Device, spec: DeviceSpec, config: dict[str, Any]
@@ -281,7 +325,7 @@ class Core:
         """
         model = read_model(model)
         spec = parse_device(device_name)
-        device = self._device(spec)
+        device, spec = self._named_device(spec)
         availability = probe(device)
         if not availability:
             raise DeviceUnavailableError(
@@ -292,6 +336,20 @@ class Core:
             checked = {k: v for k, v in checked.items() if k not in CORE_KEYS | BATCH_KEYS}
             device.check_config(checked)
         return device.query_model(model, spec, checked, self)
+
+
+def _device_id(device: Device, spec: DeviceSpec) -> str | None:
+    """``spec.id`` as ``device`` spells it: ids are case-insensitive, as names are
+    (``openvino.cpu`` is ``OPENVINO.CPU``); :class:`DeviceNotFoundError` for an unknown id."""
+    if spec.id is None:
+        return None
+    ids = device.device_ids()
+    if spec.id in ids:
+        return spec.id
+    for known in ids:
+        if known.upper() == spec.id.upper():
+            return known
+    raise DeviceNotFoundError(spec.full_name, [f"{spec.name}.{i}" for i in ids] or [spec.name])
 
 
 def _compile_on(

@@ -29,6 +29,7 @@ from .errors import (
 )
 from .jobs import Job
 from .model import HasPorts, Model, Port, node_key
+from .streams import in_worker_thread
 
 if TYPE_CHECKING:
     from .core import Core
@@ -240,7 +241,7 @@ class CompiledModel(HasPorts):
 
     def set_timeout(self, timeout_ms: int) -> None:
         """Apply ``OVLITE_INFERENCE_TIMEOUT`` (the core calls this after compiling)."""
-        self._timeout_ms = int(timeout_ms)
+        self._timeout_ms = props.inference_timeout.convert(timeout_ms)
         self._properties[props.inference_timeout.name] = self._timeout_ms
 
     def watch(self, job: Job) -> None:
@@ -259,8 +260,12 @@ class CompiledModel(HasPorts):
             )
 
     def run_checked(self, arrays: Sequence[np.ndarray]) -> tuple[Sequence[np.ndarray], Any]:
-        """``run`` for the user-facing sync calls: through a watched job when a timeout is set."""
-        if not self._timeout_ms:
+        """``run`` for the user-facing sync calls: through a watched job when a timeout is set.
+
+        Not from a worker thread (a callback): the watched job would wait for a worker, maybe
+        this very one, so the call runs unwatched in this thread instead.
+        """
+        if not self._timeout_ms or in_worker_thread():
             return self.run(arrays)
         return self._submit_and_wait(arrays, watched=True)
 

@@ -15,6 +15,7 @@ devices: ``AUTO:-CPU`` parses anywhere, and the meta device itself rejects what 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 
@@ -88,6 +89,12 @@ def single_child(spec: DeviceSpec, missing: str, several: str) -> DeviceSpec:
             text, 0, f"{spec.name} cannot exclude devices ('-{child.full_name}')"
         )
     return child
+
+
+def without_count(spec: DeviceSpec) -> DeviceSpec:
+    """``spec`` less its count: what a meta device compiles for ``MULTI:CPU(4)``'s child (the
+    count is the meta device's to use, not the child's)."""
+    return dataclasses.replace(spec, count=None) if spec.count is not None else spec
 
 
 def canonical(text: str | DeviceSpec) -> str:

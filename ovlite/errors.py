@@ -128,6 +128,10 @@ class RequestBusyError(OvliteError, RuntimeError):
     """A request was used while an inference on it was still in flight."""
 
 
+class NoResultsError(OvliteError, RuntimeError):
+    """A request's results were read before any inference on it finished."""
+
+
 class RequestCancelledError(OvliteError, RuntimeError):
     """The inference was cancelled before it ran."""
 
@@ -138,6 +142,10 @@ class DeviceClosedError(RequestCancelledError):
 
 class RequestTimeoutError(OvliteError, TimeoutError):
     """An inference did not finish within the configured time."""
+
+
+class ReentrancyError(OvliteError, RuntimeError):
+    """A call made from a callback would wait for that callback itself (a deadlock)."""
 
 
 class CallbackError(OvliteError, RuntimeError):

@@ -13,6 +13,7 @@ result is then dropped without complaint.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -28,6 +29,14 @@ PENDING, RUNNING, DONE, EXPIRED = 0, 1, 2, 3
 _state_lock = threading.Lock()
 
 
+def _new_lock_after_fork() -> None:
+    global _state_lock
+    _state_lock = threading.Lock()  # another thread may have held it when the process forked
+
+
+os.register_at_fork(after_in_child=_new_lock_after_fork)
+
+
 class Job:
     """One inference: input arrays in the model's input order, and where to report the end.
 
@@ -36,7 +45,16 @@ class Job:
     ``{"device": "CPU", "profiling": [...]}``.
     """
 
-    __slots__ = ("inputs", "on_done", "outputs", "error", "info", "_state", "__weakref__")
+    __slots__ = (
+        "inputs",
+        "on_done",
+        "outputs",
+        "error",
+        "info",
+        "watch_entry",
+        "_state",
+        "__weakref__",
+    )
 
     def __init__(self, inputs: Sequence[np.ndarray], on_done: Callable[[Job], Any] | None) -> None:
         self.inputs = inputs
@@ -44,6 +62,8 @@ class Job:
         self.outputs: Sequence[np.ndarray] | None = None
         self.error: BaseException | None = None
         self.info: dict[str, Any] | None = None
+        #: the watchdog's entry while a timeout watches the job (``OVLITE_INFERENCE_TIMEOUT``)
+        self.watch_entry: Any = None
         self._state = PENDING
 
     @property
@@ -121,6 +141,9 @@ class Job:
         self.outputs = outputs
         self.error = error
         self.info = info
+        entry, self.watch_entry = self.watch_entry, None
+        if entry is not None:
+            entry.forget()
         on_done, self.on_done = self.on_done, None
         if on_done is not None:
             on_done(self)

@@ -367,8 +367,13 @@ def read_model(model: str | os.PathLike | bytes | onnx.ModelProto | Model) -> Mo
             raise UnsupportedModelFormatError(f"cannot read {origin}: {IR_HINT}")
         if os.path.isdir(path):
             raise ModelError(f"cannot read {origin}: it is a folder; give the .onnx file in it")
-        if not os.path.isfile(path):
+        if not os.path.exists(path):
             raise ModelError(f"cannot read {origin}: no such file")
+        if not os.path.isfile(path):
+            raise ModelError(
+                f"cannot read {origin}: not a regular file (a pipe or a device, say); "
+                f"expected an .onnx file"
+            )
         if os.path.getsize(path) == 0:
             raise ModelError(f"cannot read {origin}: the file is empty")
         try:
@@ -385,6 +390,8 @@ def read_model(model: str | os.PathLike | bytes | onnx.ModelProto | Model) -> Mo
         onnx.checker.check_model(proto if path is None else path)
     except Exception as exc:
         raise ModelError(f"{origin} is not a valid ONNX model: {exc}") from exc
+    if not proto.graph.output:
+        raise ModelError(f"{origin} declares no outputs; a model needs at least one to run")
     model = Model(proto, path=path)
     newest = onnx.defs.onnx_opset_version()
     if model.opset > newest:

@@ -15,13 +15,43 @@ import numpy as np
 
 from .binding import Results
 from .device import post_to_loop
-from .errors import ArgumentError, InputNameError, RequestBusyError
+from .errors import (
+    ArgumentError,
+    InputNameError,
+    InputShapeError,
+    NoResultsError,
+    ReentrancyError,
+    RequestBusyError,
+    RequestCancelledError,
+)
+from .fork import reset_after_fork
 from .jobs import Job
 from .model import Port, find_port
 from .tensor import Tensor
 
 if TYPE_CHECKING:
     from .device import CompiledModel
+
+
+#: ``current``: the (queue, request) whose callback runs in this thread, if any.
+_in_callback = threading.local()
+
+
+def _running_callback() -> tuple[AsyncInferQueue | None, InferRequest | None]:
+    return getattr(_in_callback, "current", (None, None))
+
+
+def _call_back(
+    queue: AsyncInferQueue | None, request: InferRequest, callback: Callable, *args: Any
+) -> None:
+    """Run a user callback, noting whose it is so that calls it makes back into ovlite can
+    tell that they come from it."""
+    outer = _running_callback()
+    _in_callback.current = (queue, request)
+    try:
+        callback(*args)
+    finally:
+        _in_callback.current = outer
 
 
 @dataclass(frozen=True)
@@ -48,6 +78,9 @@ class InferRequest:
         self._compiled = compiled
         self._checker = compiled._checker
         self._inputs: list[np.ndarray | None] = [None] * self._checker.count
+        # True where the bound input is the request's own buffer, which a copying call may
+        # overwrite; a caller's array (share_inputs, set_tensor) never is
+        self._owned = [False] * self._checker.count
         self._outputs: list[np.ndarray] | None = None
         self._info: dict[str, Any] | None = None
         self._error: BaseException | None = None
@@ -64,6 +97,22 @@ class InferRequest:
         self._queue_id = -1
         self._waiter: Callable[[], Any] | None = None
         self.userdata: Any = None
+        reset_after_fork(self)
+
+    def _after_fork(self) -> None:
+        """In a forked child, an inference in flight at the fork never ends (the parent runs
+        it): the request is idle again, and ``wait()`` says what became of it."""
+        if self._job is None and not self._busy.locked():
+            return
+        self._job = self._waiter = None
+        self._outputs, self._info = None, None
+        self._error = RequestCancelledError(
+            "the process forked while this request's inference was in flight: it runs in the "
+            "parent process, and this child gets no result for it"
+        )
+        self._busy = threading.Lock()
+        self._idle = threading.Event()
+        self._idle.set()
 
     # ---- inputs and outputs ----------------------------------------------------------------
 
@@ -80,8 +129,15 @@ class InferRequest:
         if array is None:
             port = self._checker.ports[index]
             shape = [max(d, 0) for d in port.partial_shape] if port.partial_shape.rank else []
-            array = np.zeros(shape, dtype=port.element_type.to_dtype())
+            try:
+                array = np.zeros(shape, dtype=port.element_type.to_dtype())
+            except (ValueError, MemoryError) as exc:
+                raise InputShapeError(
+                    f"input {port.any_name!r} of shape {port.partial_shape} is too large to "
+                    f"allocate here ({exc}); bind your own data with set_tensor"
+                ) from None
             self._inputs[index] = array
+            self._owned[index] = True
         return Tensor.wrap(array)
 
     def _output_tensor(self, index: int) -> Tensor:
@@ -109,6 +165,7 @@ class InferRequest:
         self._ensure_idle()
         index = self._checker.index_of(key)
         self._inputs[index] = self._checker.check(index, tensor)
+        self._owned[index] = False
 
     def get_input_tensor(self, index: int = 0) -> Tensor:
         return self._input_tensor(self._checker.index_of(index))
@@ -158,10 +215,10 @@ class InferRequest:
         """The device that ran the last inference (useful under MULTI and AUTO)."""
         return (self._info or {}).get("device")
 
-    def _no_results(self) -> Exception:
+    def _no_results(self) -> BaseException:
         if self._error is not None:
             return self._error
-        return RuntimeError("the request has no results yet: run infer() or start_async() first")
+        return NoResultsError("the request has no results yet: run infer() or start_async() first")
 
     # ---- running ---------------------------------------------------------------------------
 
@@ -174,7 +231,7 @@ class InferRequest:
             raise _busy_error()
 
     def _bind(self, inputs: Any, share_inputs: bool) -> list[np.ndarray]:
-        checker, bound = self._checker, self._inputs
+        checker, bound, owned = self._checker, self._inputs, self._owned
         if inputs is not None:
             check, index_of = checker.check, checker.index_of
             for key, value in checker.items(inputs):
@@ -183,10 +240,12 @@ class InferRequest:
                 current = bound[index]
                 if share_inputs or not isinstance(array, np.ndarray):
                     bound[index] = array  # shared, or a device tensor: never copied
-                elif not isinstance(current, np.ndarray) or current.shape != array.shape:
-                    bound[index] = array.copy()
+                    owned[index] = False
+                elif owned[index] and current.shape == array.shape:  # type: ignore[union-attr]
+                    np.copyto(current, array)  # type: ignore[arg-type]
                 else:
-                    np.copyto(current, array)
+                    bound[index] = np.array(array, copy=True)  # writeable even if array is not
+                    owned[index] = True
         arrays = list(bound)
         if NoneType in map(type, arrays):
             checker.require_all(arrays)
@@ -265,7 +324,7 @@ class InferRequest:
             queue._request_finished(self)
         elif self._error is None and self._callback is not None:
             try:
-                self._callback(self._callback_userdata)
+                _call_back(None, self, self._callback, self._callback_userdata)
             except BaseException as exc:
                 self._error = exc
         waiter, self._waiter = self._waiter, None
@@ -277,14 +336,31 @@ class InferRequest:
             waiter()
 
     def wait(self) -> None:
-        """Wait for the inference in flight; raise its error (or its callback's) if it failed."""
+        """Wait for the inference in flight; raise its error (or its callback's) if it failed.
+
+        Called from the request's own callback it returns at once: the inference has ended.
+        """
+        if _running_callback()[1] is self:
+            return
         self._idle.wait()
         if self._error is not None and self._queue is None:
             raise self._error
 
     def wait_for(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` milliseconds; ``True`` when the request is done."""
-        if timeout < 0:
+        """Wait up to ``timeout`` milliseconds; ``True`` when the request is done.
+
+        A negative timeout waits without limit, as ``wait()``; so does one longer than
+        Python's waits accept (``threading.TIMEOUT_MAX``, about 292 years).
+        """
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float | np.number):
+            raise ArgumentError(
+                f"wait_for takes a timeout in milliseconds (a number), got "
+                f"{type(timeout).__name__} {timeout!r}"
+            )
+        if timeout != timeout:
+            raise ArgumentError("wait_for takes a timeout in milliseconds, got NaN")
+        endless = timeout < 0 or timeout / 1000.0 > threading.TIMEOUT_MAX
+        if endless or _running_callback()[1] is self:
             self.wait()
             return True
         if not self._idle.wait(timeout / 1000.0):
@@ -347,15 +423,20 @@ class AsyncInferQueue:
     """
 
     def __init__(self, compiled: CompiledModel, jobs: int = 0) -> None:
-        if jobs < 0:
-            raise ArgumentError(f"jobs must be >= 0 (0 means the optimal number), got {jobs}")
+        if isinstance(jobs, bool) or not isinstance(jobs, int | np.integer) or jobs < 0:
+            raise ArgumentError(
+                f"jobs must be a whole number >= 0 (0 means the optimal number), got {jobs!r}"
+            )
+        jobs = int(jobs)
         count = jobs or compiled.optimal_number_of_requests
+        self._compiled = compiled
         self._requests = [compiled.create_infer_request() for _ in range(count)]
         for index, request in enumerate(self._requests):
             request._queue = self
             request._queue_id = index
         self._idle = collections.deque(range(count))
         self._condition = threading.Condition()
+        reset_after_fork(self)
         self._errors: collections.deque[BaseException] = collections.deque()
         self._callback: Callable[[InferRequest, Any], Any] | None = None
         self.userdata: list[Any] = [None] * count
@@ -383,9 +464,8 @@ class AsyncInferQueue:
         """Run ``inputs`` on the longest-idle request, waiting for one if all are busy."""
         self._raise_pending()
         with self._condition:
-            while not self._idle:
-                self._condition.wait()
-            index = self._idle.popleft()
+            index = self._next_idle()
+            self._idle.popleft()
         self.userdata[index] = userdata
         try:
             self._requests[index].start_async(inputs, userdata, share_inputs)
@@ -400,9 +480,29 @@ class AsyncInferQueue:
         """Id of the request ``start_async`` will use next, waiting until one is idle."""
         self._raise_pending()
         with self._condition:
-            while not self._idle:
+            return self._next_idle()
+
+    def _next_idle(self) -> int:
+        """The longest-idle request's id, waiting for one; caller holds ``_condition``.
+
+        Called from one of this queue's callbacks (feeding the next frame, say) with every
+        request busy, it adds a request instead: waiting there could wait for itself.
+        """
+        while not self._idle:
+            if _running_callback()[0] is self:
+                self._add_request()
+            else:
                 self._condition.wait()
-            return self._idle[0]
+        return self._idle[0]
+
+    def _add_request(self) -> None:
+        """Grow the pool by one idle request; caller holds ``_condition``."""
+        request = self._compiled.create_infer_request()
+        request._queue = self
+        request._queue_id = len(self._requests)
+        self.userdata.append(None)
+        self._requests.append(request)
+        self._idle.append(request._queue_id)
 
     def is_ready(self) -> bool:
         """True when at least one request is idle."""
@@ -410,7 +510,17 @@ class AsyncInferQueue:
         return bool(self._idle)
 
     def wait_all(self) -> None:
-        """Wait until every request is idle (their callbacks done)."""
+        """Wait until every request is idle (their callbacks done).
+
+        Raises :class:`ReentrancyError` when called from one of this queue's callbacks, which
+        would wait for itself.
+        """
+        if _running_callback()[0] is self:
+            raise ReentrancyError(
+                "AsyncInferQueue.wait_all() was called from one of the queue's callbacks: it "
+                "would wait for that very callback to end; call it from the thread that starts "
+                "the inferences"
+            )
         with self._condition:
             while len(self._idle) < len(self._requests):
                 self._condition.wait()
@@ -421,9 +531,16 @@ class AsyncInferQueue:
             self._errors.append(request._error)
         elif self._callback is not None:
             try:
-                self._callback(request, self.userdata[request._queue_id])
+                userdata = self.userdata[request._queue_id]
+                _call_back(self, request, self._callback, request, userdata)
             except BaseException as exc:
                 self._errors.append(exc)
+
+    def _after_fork(self) -> None:
+        """In a forked child: a new lock (a worker may have held it at the fork), and every
+        request idle (those in flight at the fork finish in the parent)."""
+        self._condition = threading.Condition()
+        self._idle = collections.deque(range(len(self._requests)))
 
     def _request_idle(self, request: InferRequest) -> None:
         with self._condition:

@@ -27,6 +27,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 
 from .errors import DeviceClosedError, InferenceError, OvliteError, RequestCancelledError
+from .fork import reset_after_fork
 from .jobs import Job
 
 Context = TypeVar("Context")
@@ -40,7 +41,7 @@ _RELEASED = object()  # stands in an executor's idle contexts once close() dropp
 def _exit_wait_seconds(default: float = 5.0) -> float:
     text = os.environ.get("OVLITE_EXIT_WAIT_S", "")
     try:
-        return max(0.0, float(text)) if text else default
+        return min(max(0.0, float(text)), threading.TIMEOUT_MAX) if text else default
     except ValueError:
         log.warning("OVLITE_EXIT_WAIT_S=%r is not a number of seconds; using %s", text, default)
         return default
@@ -49,6 +50,15 @@ def _exit_wait_seconds(default: float = 5.0) -> float:
 #: How long the interpreter waits at exit for inferences that are running (queued ones are
 #: cancelled).  A worker still inside a native run when Python finalizes can abort the process.
 EXIT_WAIT_S = _exit_wait_seconds()
+
+_worker = threading.local()  # ``executor`` is set in a worker thread
+
+
+def in_worker_thread() -> bool:
+    """True in a streams executor's worker thread (in a callback, say): a call there that
+    waits for a worker may wait for this very thread."""
+    return getattr(_worker, "executor", None) is not None
+
 
 #: Executors whose worker threads may be alive, for the exit handler.
 _running: weakref.WeakSet[StreamsExecutor] = weakref.WeakSet()
@@ -68,13 +78,22 @@ class StreamsExecutor(Generic[Context]):
             self._run_ref = lambda: run
         self._contexts = list(contexts)
         self._num_streams = len(self._contexts)
+        self._closed = False
+        self._start_afresh()
+        reset_after_fork(self)
+
+    def _start_afresh(self) -> None:
+        """No workers, no queued jobs, every context idle: at creation and in a forked child
+        (where the parent's workers are gone and its queued jobs are the parent's to run)."""
         self._idle: queue.SimpleQueue[Context] = queue.SimpleQueue()
-        for context in self._contexts:
+        for context in self._contexts or [_RELEASED] * self._num_streams:
             self._idle.put(context)
         self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()  # guards _closed, _threads and the order of queue puts
-        self._closed = False
+        _running.discard(self)
+
+    _after_fork = _start_afresh
 
     @property
     def num_streams(self) -> int:
@@ -112,8 +131,8 @@ class StreamsExecutor(Generic[Context]):
         finally:
             self._idle.put(context if self._contexts else _RELEASED)
 
-    def _inference_error(self, exc: Exception) -> InferenceError:
-        return InferenceError(f"inference on {self.name} failed: {exc}")
+    def _inference_error(self, exc: BaseException) -> InferenceError:
+        return InferenceError(f"inference on {self.name} failed: {type(exc).__name__}: {exc}")
 
     def close(self, wait: bool = True) -> None:
         """Stop the workers after the jobs already queued; later jobs are cancelled.
@@ -162,36 +181,49 @@ class StreamsExecutor(Generic[Context]):
 
     def _work(self) -> None:
         jobs, idle, execute = self._jobs, self._idle, self._execute
+        _worker.executor = self
         while True:
             job = jobs.get()
             if job is _STOP:
                 return
             context = idle.get()
             try:
-                execute(context, job)
-            except BaseException:  # a callback broke the contract; keep the stream alive
-                log.exception("%s: unexpected error after a job finished", self.name)
+                outcome = execute(context, job)
             finally:
+                # free before the job's callback runs: the callback may infer on this model
                 idle.put(context)
-            job = None  # do not keep the finished job (and its request) alive while idle
+            if outcome is not None:
+                try:
+                    outputs, info, error = outcome
+                    if error is None:
+                        job.set_result(outputs, info)
+                    else:
+                        job.set_error(error)
+                except BaseException:  # a callback broke the contract; keep the stream alive
+                    log.exception("%s: unexpected error after a job finished", self.name)
+            job = outcome = None  # do not keep the finished job (and its request) alive
 
-    def _execute(self, context: Context, job: Job) -> None:
+    def _execute(self, context: Context, job: Job) -> tuple[Any, Any, BaseException | None] | None:
+        """Run ``job`` on ``context``: ``(outputs, info, error)``, ``None`` if it was cancelled.
+
+        Every exception the device raises ends the job, ``SystemExit`` and
+        ``KeyboardInterrupt`` included (as an :class:`InferenceError` caused by them): the
+        worker thread is ovlite's, so the job's owner is where they belong.
+        """
         if not job.begin():
-            return
+            return None
         run = self._run_ref()
         if run is None:
-            job.set_error(RequestCancelledError(f"{self.name} was garbage-collected"))
-            return
+            return None, None, RequestCancelledError(f"{self.name} was garbage-collected")
         try:
             outputs, info = run(context, job.inputs)
         except OvliteError as exc:
-            job.set_error(exc)
-        except Exception as exc:
+            return None, None, exc
+        except BaseException as exc:
             error = self._inference_error(exc)
             error.__cause__ = exc
-            job.set_error(error)
-        else:
-            job.set_result(outputs, info)
+            return None, None, error
+        return outputs, info, None
 
     def _cancel_leftovers(self) -> None:
         self._cancel(self._take_queued(), "was closed before the job ran")

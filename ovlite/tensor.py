@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .element_type import Type
-from .errors import InputTypeError
+from .errors import ArgumentError, InputTypeError
 
 
 class Tensor:
@@ -26,7 +26,13 @@ class Tensor:
     ) -> None:
         if shape is not None:
             dtype = Type.parse(array).to_dtype()
-            self._array = np.zeros(tuple(shape), dtype=dtype)
+            try:
+                self._array = np.zeros(tuple(shape), dtype=dtype)
+            except (TypeError, ValueError, MemoryError) as exc:
+                raise ArgumentError(
+                    f"Tensor shape {list(shape)!r} is not a shape of whole numbers >= 0 that "
+                    f"fits in memory: {exc}"
+                ) from None
             return
         if isinstance(array, Tensor):
             array = array.data

@@ -45,11 +45,10 @@ import numpy as np
 
 from .. import properties as props
 from ..device import CompiledModel, Device, probe
-from ..device_string import DeviceSpec
+from ..device_string import DeviceSpec, without_count
 from ..element_type import Type
 from ..errors import (
     DeviceClosedError,
-    DeviceNotFoundError,
     DeviceUnavailableError,
     OvliteError,
     RequestCancelledError,
@@ -130,8 +129,11 @@ class AutoDevice(Device):
                 listed.extend(DeviceSpec(name, i) for i in ids or [None])
         listed = [c for c in listed if c.full_name not in excluded and c.name not in excluded]
         if not listed:
-            raise DeviceNotFoundError("AUTO", core.available_devices) from OvliteError(
-                "no candidate device is left for AUTO" + (": " + "; ".join(notes) if notes else "")
+            raise DeviceUnavailableError(
+                f"{spec}: no candidate device is left for AUTO"
+                + (f" once {', '.join(sorted(excluded))} are excluded" if excluded else "")
+                + f"; devices that can run here: {', '.join(core.available_devices) or 'none'}"
+                + ("; " + "; ".join(notes) if notes else "")
             )
         return listed, notes
 
@@ -181,8 +183,8 @@ def try_compile(
     """Compile on one candidate, or record why it cannot run the model."""
     try:
         device = core._device(candidate)
-        wanted = precision_config(config, device)
-        return core.compile_model(model, candidate, child_config(wanted, candidate, device, hint))
+        config_share = child_config(precision_config(config, device), candidate, device, hint)
+        return core.compile_model(model, without_count(candidate), config_share)
     except OvliteError as exc:
         notes.append(f"{candidate.full_name} skipped: {exc}")
         log.debug("AUTO: %s cannot run %s: %s", candidate.full_name, model.friendly_name, exc)

@@ -49,7 +49,7 @@ import onnx
 from .. import properties as props
 from ..binding import is_device_tensor
 from ..device import CompiledModel, Device
-from ..device_string import DeviceSpec, single_child
+from ..device_string import DeviceSpec, single_child, without_count
 from ..errors import (
     CompileError,
     DeviceClosedError,
@@ -59,8 +59,10 @@ from ..errors import (
     OvliteError,
     RequestCancelledError,
 )
+from ..fork import reset_after_fork
 from ..jobs import Job
 from ..model import Model
+from ..streams import in_worker_thread
 from .multi import child_config
 
 log = logging.getLogger("ovlite.meta")
@@ -251,7 +253,7 @@ class BatchDevice(Device):
         child_cfg.pop(ALLOW, None)
         if _core_consumes(ALLOW):  # no automatic batching of the child on top of this one
             child_cfg[ALLOW] = False
-        target = dataclasses.replace(child, count=None) if not child.is_composite else child
+        target = without_count(child)
         compiled = core.compile_model(plan.child_model, target, child_cfg)
         return BatchCompiledModel(
             model, name, compiled, size, timeout, plan, f"batch size from {origin}"
@@ -401,7 +403,7 @@ class BatchCompiledModel(CompiledModel):
     def run_checked(self, arrays: Sequence[np.ndarray]) -> tuple[Sequence[np.ndarray], Any]:
         """Sync calls under ``OVLITE_INFERENCE_TIMEOUT`` also skip the batch: the watched job
         goes straight to the child instead of through :meth:`submit`."""
-        if not self._timeout_ms:
+        if not self._timeout_ms or in_worker_thread():
             return self.run(arrays)
         if self._closed:
             raise DeviceClosedError(f"{self.device_name} is closed")
@@ -447,18 +449,26 @@ class _Collector:
         self.size = size
         self.timeout_s = timeout_s
         self.name = name
-        self._cond = threading.Condition(threading.Lock())
-        self._pending: list[tuple[Job, int]] = []
-        self._rows = 0
         self._key: tuple | None = None
         self._deadline = 0.0
         self._closed = False
-        self._timer: threading.Thread | None = None
         self._pool: dict[tuple, list[list[np.ndarray]]] = {}
-        self._pool_lock = threading.Lock()
         self._pool_size = pool_size
         #: how many partial batches the timer has run (diagnostics)
         self.flushed_by_timer = 0
+        self._start_afresh()
+        reset_after_fork(self)
+
+    def _start_afresh(self) -> None:
+        """No timer, nothing pending: at creation and in a forked child (where the timer is
+        gone and the pending jobs are the parent's)."""
+        self._cond = threading.Condition(threading.Lock())
+        self._pool_lock = threading.Lock()
+        self._pending: list[tuple[Job, int]] = []
+        self._rows = 0
+        self._timer: threading.Thread | None = None
+
+    _after_fork = _start_afresh
 
     # ---- collecting ------------------------------------------------------------------------
 
@@ -535,7 +545,7 @@ class _Collector:
                     remaining = self._deadline - time.monotonic()
                     if remaining <= 0:
                         break
-                    cond.wait(remaining)
+                    cond.wait(min(remaining, threading.TIMEOUT_MAX))
                 if self._closed:
                     return
                 batch = self._take()
@@ -565,7 +575,7 @@ class _Collector:
         child_job = Job(inputs, lambda done: self._finished(live, total, buffers, done))
         try:
             self.child.submit(child_job)
-        except Exception as exc:  # a child that cannot even queue the job fails the batch
+        except BaseException as exc:  # a child that cannot even queue the job fails the batch
             if not child_job.done:
                 child_job.set_error(exc)
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from .. import properties as props
 from ..core import BATCH_KEYS
 from ..device import CompiledModel, Device
-from ..device_string import DeviceSpec, parse_device
+from ..device_string import DeviceSpec, parse_device, without_count
 from ..errors import DeviceClosedError, DeviceStringError
 from ..jobs import Job
 from ..model import Model
 from ..properties.hint import PerformanceMode
+from ..streams import in_worker_thread
 from .scheduler import Child, LoadBalancer
 
 #: Keys MULTI and AUTO use themselves rather than hand to their children.
@@ -84,7 +88,8 @@ class MultiDevice(Device):
         children = []
         for child in specs:
             device = core._device(child)
-            compiled = core.compile_model(model, child, child_config(config, child, device, hint))
+            config_share = child_config(config, child, device, hint)
+            compiled = core.compile_model(model, without_count(child), config_share)
             children.append(make_child(child, compiled))
         return MultiCompiledModel(
             model, str(spec), children, config.get(props.hint.performance_mode.name, hint)
@@ -126,6 +131,15 @@ class MultiCompiledModel(CompiledModel):
                 job.set_error(DeviceClosedError(f"{self.device_name} is closed"))
             return
         self.balancer.submit(job)
+
+    def run(self, inputs: Sequence[np.ndarray]) -> tuple[Sequence[np.ndarray], Any]:
+        """Submit and wait, or from a worker thread (a callback) run on a child in this
+        thread, since waiting for a child's worker could wait for this very thread."""
+        if in_worker_thread():
+            if self._closed:
+                raise DeviceClosedError(f"{self.device_name} is closed")
+            return self.balancer.run_here(inputs)
+        return super().run(inputs)
 
     def children(self) -> dict[str, CompiledModel]:
         return {c.name: c.compiled for c in self.balancer.children}

@@ -21,11 +21,15 @@ import collections
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
 
 from ..device import CompiledModel
-from ..errors import DeviceClosedError, InferenceError, RequestCancelledError
+from ..errors import DeviceClosedError, InferenceError, OvliteError, RequestCancelledError
+from ..fork import reset_after_fork
 from ..jobs import Job
 
 log = logging.getLogger("ovlite.meta")
@@ -62,10 +66,11 @@ class Child:
 
 @dataclass(eq=False)
 class _Attempt:
-    """A user job and the children that failed it so far."""
+    """A user job and the children that failed it so far (by identity: ``MULTI:CPU,CPU``
+    has two children of the same name)."""
 
     job: Job
-    errors: dict[str, BaseException] = field(default_factory=dict)
+    errors: dict[Child, BaseException] = field(default_factory=dict)
     started: bool = False
 
 
@@ -104,14 +109,24 @@ class LoadBalancer:
         self.reprobe_seconds = reprobe_seconds
         self.spare = spare
         self.on_change = on_change
-        self._lock = threading.Lock()
-        self._pending: collections.deque[_Attempt] = collections.deque()
         self._probe = _Probe(phase="warmup" if probe and len(children) > 1 else "done")
         self._completed = 0
-        self._draining = threading.local()
         self._on_idle: Callable[[], None] | None = None  # set by close()
         self._children_closed = False
+        self._start_afresh()
+        reset_after_fork(self)
+
+    def _start_afresh(self) -> None:
+        """Nothing waiting, every slot free: at creation and in a forked child (the jobs in
+        flight at the fork are the parent's)."""
+        self._lock = threading.Lock()
+        self._pending: collections.deque[_Attempt] = collections.deque()
+        self._draining = threading.local()
         self._handing_over = 0  # jobs given a slot and not yet in their child's submit
+        for child in self.children:
+            child.busy = 0
+
+    _after_fork = _start_afresh
 
     # ---- public ----------------------------------------------------------------------------
 
@@ -201,20 +216,20 @@ class LoadBalancer:
     def _pick(self, attempt: _Attempt) -> Child | None:
         """A child with a free slot that has not failed this job; caller holds the lock."""
         for child in self.children:
-            if child.enabled and child.busy < child.capacity and child.name not in attempt.errors:
+            if child.enabled and child.busy < child.capacity and child not in attempt.errors:
                 return child
         if attempt.errors:  # a retry may use children that are not fed new jobs
             for child in self.children:
                 if (
                     not child.enabled
                     and child.busy < child.capacity
-                    and child.name not in attempt.errors
+                    and child not in attempt.errors
                 ):
                     return child
         return None
 
     def _can_ever_run(self, attempt: _Attempt) -> bool:
-        return any(c.name not in attempt.errors for c in self.children)
+        return any(c not in attempt.errors for c in self.children)
 
     def _place(self, attempt: _Attempt, front: bool) -> None:
         with self._lock:
@@ -305,7 +320,7 @@ class LoadBalancer:
             child_job = Job(attempt.job.inputs, lambda done: self._finished(child, attempt, done))
             try:
                 child.compiled.submit(child_job)
-            except Exception as exc:  # a child that cannot even queue the job fails it
+            except BaseException as exc:  # a child that cannot even queue the job fails it
                 if not child_job.done:
                     child_job.set_error(exc)
         finally:
@@ -340,7 +355,7 @@ class LoadBalancer:
             self._drain()
 
     def _failed(self, child: Child, attempt: _Attempt, error: BaseException) -> None:
-        attempt.errors[child.name] = error
+        attempt.errors[child] = error
         log.debug("%s: a job failed on %s: %s", self.name, child.name, error)
         if (
             child.enabled
@@ -352,7 +367,7 @@ class LoadBalancer:
             )
         coming = False
         if not self._can_ever_run(attempt) and self.spare is not None:
-            spare = self.spare(set(attempt.errors))
+            spare = self.spare({c.name for c in attempt.errors})
             if isinstance(spare, Child):
                 self.add_child(spare)
             coming = spare is CHILD_COMING  # then it waits in the queue; add_child() drains it
@@ -362,10 +377,31 @@ class LoadBalancer:
         self._fail_for_good(attempt)
 
     def _fail_for_good(self, attempt: _Attempt) -> None:
-        details = "; ".join(f"{name}: {exc}" for name, exc in attempt.errors.items())
+        attempt.job.set_error(self._final_error(attempt.errors))
+
+    def _final_error(self, errors: dict[Child, BaseException]) -> InferenceError:
+        details = "; ".join(f"{child.name}: {exc}" for child, exc in errors.items())
         final = InferenceError(f"{self.name}: every device failed the request ({details})")
-        final.__cause__ = next(reversed(attempt.errors.values()))
-        attempt.job.set_error(final)
+        final.__cause__ = next(reversed(errors.values()))
+        return final
+
+    def run_here(self, inputs: Sequence[np.ndarray]) -> tuple[Sequence[np.ndarray], Any]:
+        """Run one inference in the calling thread, on the first child that does not fail it
+        (enabled children first).  For a sync call from a worker thread (a callback): going
+        through the queue would wait for a child's worker, maybe the caller itself."""
+        errors: dict[Child, BaseException] = {}
+        for child in sorted(self.children, key=lambda c: not c.enabled):
+            try:
+                outputs, info = child.compiled.run(inputs)
+            except RequestCancelledError:
+                raise
+            except OvliteError as exc:
+                errors[child] = exc
+                continue
+            info = dict(info or {})
+            info.setdefault("device", child.name)
+            return outputs, info
+        raise self._final_error(errors)
 
     def _others_enabled(self, child: Child) -> bool:
         return any(c.enabled and c is not child for c in self.children)

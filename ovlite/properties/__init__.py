@@ -10,6 +10,7 @@ from __future__ import annotations
 from . import device, hint, intel_auto, streams
 from ._keys import (
     KEYS,
+    MAX_TIMEOUT_MS,
     PropertyKey,
     any_value,
     define,
@@ -20,6 +21,7 @@ from ._keys import (
     to_bool,
     to_str,
     to_str_list,
+    to_timeout_ms,
 )
 
 supported_properties = define("SUPPORTED_PROPERTIES", any_value, read_only=True)
@@ -49,11 +51,11 @@ enable_profiling = define(
     "PERF_COUNT", to_bool, doc="Collect per-node timings, read back as request.profiling_info."
 )
 auto_batch_timeout = define(
-    "AUTO_BATCH_TIMEOUT", int_at_least(0), doc="Milliseconds a partial batch waits before it runs."
+    "AUTO_BATCH_TIMEOUT", to_timeout_ms, doc="Milliseconds a partial batch waits before it runs."
 )
 inference_timeout = define(
     "OVLITE_INFERENCE_TIMEOUT",
-    int_at_least(0),
+    to_timeout_ms,
     doc="Milliseconds an inference may take before it fails with RequestTimeoutError "
     "(0: no limit); applied by the core to any device (ovlite's own key).",
 )
@@ -72,6 +74,7 @@ configuration_reason = define(
 
 __all__ = [
     "KEYS",
+    "MAX_TIMEOUT_MS",
     "PropertyKey",
     "auto_batch_timeout",
     "available_devices",

@@ -9,8 +9,11 @@ Calling a key mirrors openvino: ``key()`` returns the name, ``key(value)`` a che
 from __future__ import annotations
 
 import enum
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
+
+import numpy as np
 
 from ..element_type import Type
 from ..errors import PropertyValueError, ReadOnlyPropertyError, UnknownPropertyError, close_matches
@@ -44,7 +47,7 @@ class PropertyKey(str):
             return self.convert_value(value)
         except PropertyValueError as exc:
             raise PropertyValueError(f"bad value {value!r} for {self.name}: {exc}") from None
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, ArithmeticError) as exc:
             raise PropertyValueError(f"bad value {value!r} for {self.name}: {exc}") from None
 
     def __call__(self, *value: Any) -> Any:
@@ -132,29 +135,36 @@ def enum_of(enum_type: type[enum.Enum]) -> Converter:
 
 
 def to_bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
     if isinstance(value, str) and value.upper() in ("YES", "TRUE", "ON", "1"):
         return True
     if isinstance(value, str) and value.upper() in ("NO", "FALSE", "OFF", "0"):
         return False
-    if isinstance(value, int) and value in (0, 1):
+    if isinstance(value, int | np.integer) and value in (0, 1):
         return bool(value)
     raise PropertyValueError("expected True/False (or 'YES'/'NO')")
 
 
-def int_at_least(minimum: int) -> Converter:
+def int_at_least(minimum: int, maximum: int | None = None) -> Converter:
+    """A whole number (an int, a numpy integer or its string) in ``[minimum, maximum]``."""
+    expected = (
+        f"expected a whole number >= {minimum}"
+        if maximum is None
+        else f"expected a whole number from {minimum} to {maximum}"
+    )
+
     def convert(value: Any) -> int:
-        if isinstance(value, bool):
-            raise PropertyValueError(f"expected a whole number >= {minimum}")
+        if isinstance(value, bool | np.bool_):
+            raise PropertyValueError(expected)
         try:
             number = int(value)
-        except (TypeError, ValueError):
-            raise PropertyValueError(f"expected a whole number >= {minimum}") from None
+        except (TypeError, ValueError, OverflowError):  # OverflowError: int(float("inf"))
+            raise PropertyValueError(expected) from None
         if number != value and not isinstance(value, str):
-            raise PropertyValueError(f"expected a whole number >= {minimum}")
-        if number < minimum:
-            raise PropertyValueError(f"expected a whole number >= {minimum}")
+            raise PropertyValueError(expected)
+        if number < minimum or (maximum is not None and number > maximum):
+            raise PropertyValueError(expected)
         return number
 
     return convert
@@ -173,6 +183,14 @@ def float_at_least(minimum: float) -> Converter:
         return number
 
     return convert
+
+
+#: The longest timeout a setting takes, in milliseconds: OpenVINO's 32-bit limit (about 49.7
+#: days), within what Python's waits accept (``threading.TIMEOUT_MAX``).
+MAX_TIMEOUT_MS = min(2**32 - 1, int(threading.TIMEOUT_MAX * 1000))
+
+#: Converter for settings in milliseconds: 0 to :data:`MAX_TIMEOUT_MS`.
+to_timeout_ms = int_at_least(0, MAX_TIMEOUT_MS)
 
 
 def to_str(value: Any) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import numpy as np
+
 from ._keys import PropertyValueError, define
 
 
@@ -30,9 +32,9 @@ def to_num_streams(value: Any) -> Num:
             return special
         if value.strip().isdigit():
             value = int(value)
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, int | np.integer) and not isinstance(value, bool):
         if value >= 1 or value in (-1, -2):
-            return Num(value)
+            return Num(int(value))
     raise PropertyValueError("expected a whole number >= 1, 'AUTO' or 'NUMA'")
 
 

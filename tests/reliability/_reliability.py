@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 from collections.abc import Callable
@@ -171,6 +174,22 @@ def in_thread(function: Callable[[], Any], what: str, limit: float = HANG_S) -> 
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("result")
+
+
+def run_script(script: str, *args: str, what: str) -> subprocess.CompletedProcess:
+    """Run ``script`` in a fresh interpreter with the installed plugins; fail as a hang if it
+    has not exited after ``HANG_S``."""
+    environment = {k: v for k, v in os.environ.items() if k != "OVLITE_PLUGINS"}
+    try:
+        return subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(script), *args],
+            capture_output=True,
+            text=True,
+            timeout=HANG_S,
+            env=environment,
+        )
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"hang: {what} did not exit within {HANG_S} s") from None
 
 
 def run_threads(targets: list[Callable[[], Any]], limit: float, what: str) -> None:

@@ -490,7 +490,7 @@ def test_num_streams_takes_positive_counts_auto_and_numa_only(value: Any) -> Non
         ("NUM_STREAMS", 1.5, "whole number >= 1"),
         ("PERFORMANCE_HINT_NUM_REQUESTS", -1, "whole number >= 0"),
         ("INFERENCE_NUM_THREADS", -1, "whole number >= 0"),
-        ("OVLITE_INFERENCE_TIMEOUT", -5, "whole number >= 0"),
+        ("OVLITE_INFERENCE_TIMEOUT", -5, "whole number from 0 to"),
         ("PERFORMANCE_HINT", "FAST", "LATENCY, THROUGHPUT, CUMULATIVE_THROUGHPUT"),
         ("PERF_COUNT", "maybe", "True/False"),
         ("DEVICE_PRIORITIES", 7, "comma-separated string or a list"),

@@ -813,3 +813,33 @@ def test_a_device_whose_availability_probe_raises_is_only_unavailable() -> None:
     ) == ["SIMX"]
     with pytest.raises(ov.DeviceUnavailableError, match="driver probe crashed"):
         core.compile_model(MLP, "BROKENPROBE")
+
+
+class FailsFirstTry:
+    """``fail_when`` failing each marked input the first time any instance runs it."""
+
+    def __init__(self) -> None:
+        self.seen: set[bytes] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, inputs: object) -> bool:
+        x = inputs[0]  # type: ignore[index]
+        if x[0, 1] != FAIL_MARK:
+            return False
+        with self._lock:
+            first = x.tobytes() not in self.seen
+            self.seen.add(x.tobytes())
+        return first
+
+
+def test_multi_retries_on_a_second_instance_of_the_same_device(reference: Reference) -> None:
+    """``MULTI:SIMF,SIMF``: children are told apart by position, so a job the first SIMF
+    failed is re-run on the second one, not failed because the name already failed it."""
+    core = make_core(SimulatedDevice("SIMF", fail_when=FailsFirstTry()))
+    compiled = core.compile_model(MLP, "MULTI:SIMF(1),SIMF(1)", THROUGHPUT)
+    inputs = unique_inputs(6, seed=70)
+    for index in range(6):
+        inputs[index] = marked(inputs[index], FAIL_MARK)
+    request = compiled.create_infer_request()
+    for x in inputs:
+        assert_matches(request.infer({"x": x})[0], reference(x), "the retried inference")

@@ -15,7 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from _reliability import HANG_S, requires_cpu, scaled
+from _reliability import HANG_S, MLP, make_core, requires_cpu, scaled, unique_inputs
+
+from ovlite import watchdog
+from ovlite.testing import SimulatedDevice
 
 PROBE = Path(__file__).with_name("memory_probe.py")
 MIB = 1024 * 1024
@@ -79,3 +82,18 @@ def test_the_memory_check_catches_a_leak_of_256_bytes_per_request() -> None:
     assert after > allowed, (
         f"a 256-byte-per-request leak went unnoticed: {before / MIB:.1f} -> {after / MIB:.1f} MiB"
     )
+
+
+def test_the_watchdog_holds_nothing_for_jobs_that_finished_in_time() -> None:
+    """With a one-hour timeout, finished inferences leave no entry waiting for their deadline
+    (a few hundred at most, until the heap is next compacted)."""
+    compiled = make_core(SimulatedDevice("SIMX")).compile_model(
+        MLP, "SIMX", {"OVLITE_INFERENCE_TIMEOUT": 3_600_000}
+    )
+    x = unique_inputs(1, seed=46)[0]
+    request = compiled.create_infer_request()
+    for _ in range(2000):
+        compiled({"x": x})
+        request.infer({"x": x})
+    compiled.close()
+    assert len(watchdog._heap) < 1000, f"{len(watchdog._heap)} deadlines kept"

@@ -9,10 +9,7 @@ with a limit, a subprocess timeout), never with timing assertions.
 from __future__ import annotations
 
 import gc
-import os
 import subprocess
-import sys
-import textwrap
 import threading
 import time
 import weakref
@@ -28,6 +25,7 @@ from _reliability import (
     in_thread,
     live_threads,
     make_core,
+    run_script,
     unique_inputs,
     wait_for_threads_to_exit,
 )
@@ -227,17 +225,7 @@ EXIT_SCRIPT = """
 
 def run_and_leave(device: str, load: str) -> subprocess.CompletedProcess:
     """Run EXIT_SCRIPT; fail as a hang if the interpreter has not exited after HANG_S."""
-    environment = {k: v for k, v in os.environ.items() if k != "OVLITE_PLUGINS"}
-    try:
-        result = subprocess.run(
-            [sys.executable, "-c", textwrap.dedent(EXIT_SCRIPT), device, load],
-            capture_output=True,
-            text=True,
-            timeout=HANG_S,
-            env=environment,
-        )
-    except subprocess.TimeoutExpired:
-        raise AssertionError(f"hang: the interpreter did not exit within {HANG_S} s") from None
+    result = run_script(EXIT_SCRIPT, device, load, what="the interpreter")
     assert "leaving with inferences in flight" in result.stdout, result.stderr
     return result
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Sequence
 from types import MappingProxyType
 from typing import Any
@@ -28,6 +29,9 @@ import numpy as np
 import ovlite.properties as props
 from ovlite import CompiledModel, Model, StreamsExecutor
 from ovlite.element_type import Type
+from ovlite.errors import InferenceError
+from ovlite.fork import reset_after_fork
+from ovlite.jobs import Job
 from ovlite.onnxruntime import create_session, session_runner
 from ovlite.properties.hint import ExecutionMode, PerformanceMode
 
@@ -104,6 +108,8 @@ class OpenVINOCompiledModel(CompiledModel):
             )
         )
 
+        reset_after_fork(self)
+
         reason = _reason(target, config, chosen, source, options, requests)
         log.debug("%s: compiled %r: %s", device_name, model.friendly_name, reason)
         super().__init__(
@@ -145,6 +151,35 @@ class OpenVINOCompiledModel(CompiledModel):
     def session(self) -> Any:
         """The ``onnxruntime.InferenceSession`` on the OpenVINO provider."""
         return self._session
+
+    def _after_fork(self) -> None:
+        """In a forked child, jobs run in the thread that forked, or fail at once: OpenVINO
+        keeps state per thread, and a new thread of the child can take the id of one of the
+        parent's threads and then fails OpenVINO's checks."""
+        self._forked_by = threading.get_ident()
+        self.submit = self._submit_in_forked_child  # type: ignore[method-assign]
+
+    def _submit_in_forked_child(self, job: Job) -> None:
+        if threading.get_ident() != self._forked_by:
+            if job.begin():
+                job.set_error(
+                    InferenceError(
+                        f"{self.device_name} runs only in the thread that forked this process "
+                        f"(OpenVINO keeps state per thread of the parent); to use it from other "
+                        f"threads, start processes with the 'spawn' or 'forkserver' method"
+                    )
+                )
+            return
+        if not job.begin():
+            return
+        try:
+            outputs, info = self._executor.call(job.inputs)
+        except BaseException as error:
+            job.set_error(error)
+            if not isinstance(error, Exception):
+                raise
+        else:
+            job.set_result(outputs, info)
 
     def close(self) -> None:
         """Stop after the queued jobs and release the session."""
