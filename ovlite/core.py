@@ -23,7 +23,7 @@ from .errors import (
     UnknownPropertyError,
     UnsupportedModelFormatError,
 )
-from .model import Model, read_model
+from .model import IR_HINT, Model, read_model
 from .plugins import PluginFailure, PluginInfo, PluginRegistry
 from .properties.hint import PerformanceMode
 
@@ -228,8 +228,9 @@ class Core:
         """
         if weights is not None and not (isinstance(weights, bytes | bytearray) and not weights):
             raise UnsupportedModelFormatError(
-                f"read_model(weights={weights!r}): separate weights belong to OpenVINO IR; "
-                "ONNX models keep their weights inside the file (or in external data beside it)"
+                f"read_model(weights={weights!r}): separate weights belong to OpenVINO IR; ONNX "
+                f"models keep their weights inside the file (or in external data beside it). "
+                f"{IR_HINT[0].upper()}{IR_HINT[1:]}"
             )
         return read_model(model)  # an IR path fails here, naming the converter to use
 

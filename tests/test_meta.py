@@ -249,6 +249,9 @@ def test_auto_skips_a_device_that_cannot_compile_and_says_why() -> None:
     core = auto_core(compile_error="unsupported operator Foo")
     compiled = core.compile_model(MLP, "AUTO", BY_PRIORITY)
     assert compiled.get_property(props.execution_devices) == ["SIMCPU"]
+    # SIMGPU failing leaves SIMCPU serving: no device ranked below it takes over
+    assert compiled.wait_until_ready(timeout=30)
+    assert compiled.get_property(props.execution_devices) == ["SIMCPU"]
     reason = compiled.get_property(props.configuration_reason)
     assert "SIMGPU skipped" in reason and "unsupported operator Foo" in reason
 

@@ -56,6 +56,7 @@ from ..errors import (
 from ..jobs import Job
 from ..model import Model
 from ..properties.hint import ExecutionMode, PerformanceMode
+from ..streams import in_worker_thread
 from . import auto_cache
 from .auto_measure import (
     Measurement,
@@ -274,7 +275,7 @@ class AutoCompiledModel(MultiCompiledModel):
             self._set_calibration(inputs)
         child = self._direct
         if child is None or not child.enabled or self._closed:
-            return self._submit_and_wait(inputs, watched=False)
+            return super().run(inputs)  # through the balancer
         try:
             outputs, info = child.compiled.run(inputs)
         except DeviceClosedError:
@@ -284,6 +285,8 @@ class AutoCompiledModel(MultiCompiledModel):
         except Exception as error:
             if not self._runtime_fallback:
                 raise
+            if in_worker_thread():  # a callback: waiting on the balancer could wait for itself
+                return self.balancer.run_here(inputs)
             return self._retry_elsewhere(inputs, child, error)
         if child.failures_in_a_row:
             child.failures_in_a_row = 0
@@ -416,16 +419,20 @@ class AutoCompiledModel(MultiCompiledModel):
             self._describe()
 
     def _switch_when_compiled(self) -> None:
-        """Without measuring: compile the first candidate by priority, then serve from it."""
+        """Without measuring: compile the first candidate by priority that ranks above the
+        start-up device serving now, then serve from it; the start-up device stays when none
+        of those compiles."""
         helper = self._direct
-        try:
-            chosen = self._compile_first_that_works()
-        except OvliteError as exc:
-            self._notes.append(f"staying on {helper.name}: {exc}")  # type: ignore[union-attr]
-            self._describe()
+        assert helper is not None
+        ranks = [c.full_name for c in self._candidates]
+        above = {name for name in ranks[: ranks.index(helper.name)]}
+        chosen = self._next_candidate(skip=set(ranks) - above)
+        if chosen is None:
+            self._notes.append(f"staying on {helper.name}: no candidate above it compiled")
+            self._decision = "the first candidate by priority that compiled"
             return
         self._decision = "the first candidate by priority"
-        self._switch_to(chosen, [helper])  # type: ignore[list-item]
+        self._switch_to(chosen, [helper])
 
     def _choose_by_measurement(self) -> None:
         serving = self._direct
