@@ -54,7 +54,7 @@ from .model import Model, Port, read_model
 from .model_batch import get_batch, set_batch
 from .requests import AsyncInferQueue, InferRequest, ProfilingInfo
 from .serialization import save_model, serialize
-from .shape import Dimension, PartialShape
+from .shape import Dimension, PartialShape, Shape
 from .streams import StreamsExecutor
 from .tensor import Tensor
 
@@ -101,6 +101,7 @@ __all__ = [
     "RequestCancelledError",
     "DeviceClosedError",
     "RequestTimeoutError",
+    "Shape",
     "StreamsExecutor",
     "Tensor",
     "Type",
