@@ -161,7 +161,8 @@ class Core:
         }
         if availability:
             facts.update(device.device_properties(spec.id))
-        facts[props.supported_properties.name] = sorted({*facts, *device.config_keys})
+        supported = props.supported_properties.name
+        facts[supported] = sorted({*facts, *device.config_keys, supported})
         return facts
 
     def _settings_for(self, device: Device, spec: DeviceSpec) -> dict[str, Any]:

@@ -100,9 +100,11 @@ def normalize_config(config: Mapping[Any, Any] | None, *, allow_read_only: bool 
     """
     if config is None:
         return {}
+    if _is_pair(config):  # openvino's key(value) form: ("PERF_COUNT", True)
+        config = {config[0]: config[1]}
     if not isinstance(config, Mapping):
         raise PropertyValueError(
-            f"a config must be a dict of properties, got {type(config).__name__} {config!r}"
+            f"a config must be a dict of properties or one key(value) pair, got {type(config).__name__} {config!r}"
         )
     result: dict[str, Any] = {}
     for raw_key, value in config.items():
@@ -111,6 +113,10 @@ def normalize_config(config: Mapping[Any, Any] | None, *, allow_read_only: bool 
             raise ReadOnlyPropertyError(f"property {key.name} is read-only and cannot be set")
         result[key.name] = key.convert(value)
     return result
+
+
+def _is_pair(value: Any) -> bool:
+    return isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str)
 
 
 # ---- value converters -----------------------------------------------------------------------
@@ -127,6 +133,20 @@ def enum_of(enum_type: type[enum.Enum]) -> Converter:
                     return member
         choices = ", ".join(m.name for m in enum_type)
         raise PropertyValueError(f"expected one of {choices}")
+
+    return convert
+
+
+def set_of(enum_type: type[enum.Enum]) -> Converter:
+    """A set of ``enum_type`` values (from a set, list or comma-separated string)."""
+    one = enum_of(enum_type)
+
+    def convert(value: Any) -> set:
+        if isinstance(value, str):
+            value = [part for part in value.split(",") if part.strip()]
+        if not isinstance(value, set | frozenset | list | tuple):
+            raise PropertyValueError(f"expected a set of {enum_type.__name__} values")
+        return {one(item.strip() if isinstance(item, str) else item) for item in value}
 
     return convert
 

@@ -18,6 +18,10 @@ class Num(int):
 
     __str__ = __repr__
 
+    def to_integer(self) -> int:
+        """The count, or ``-1`` for ``AUTO`` and ``-2`` for ``NUMA``, as openvino gives."""
+        return int(self)
+
 
 Num.AUTO = Num(-1)
 Num.NUMA = Num(-2)

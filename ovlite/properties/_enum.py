@@ -1,0 +1,38 @@
+"""``OvEnum``: property values with openvino's numbers and reprs that still equal their names."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+
+class OvEnum(enum.Enum):
+    """An enum value as openvino has it (``.value`` is openvino's number, ``repr`` is
+    ``<PerformanceMode.THROUGHPUT: 2>``) that also equals its name as a string
+    (``PerformanceMode.THROUGHPUT == "THROUGHPUT"``, any case) and prints as that name."""
+
+    @classmethod
+    def _missing_(cls, value: Any) -> Any:
+        """``PerformanceMode("THROUGHPUT")``: a name (any case) also picks its member."""
+        if isinstance(value, str):
+            return cls.__members__.get(value.strip().upper())
+        return None
+
+    def __eq__(self, other: Any) -> bool:
+        if isinstance(other, str):
+            return other.upper() == self.name
+        return self is other
+
+    def __ne__(self, other: Any) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __str__(self) -> str:
+        return self.name
+
+    __format__ = object.__format__
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return (type(self), (self.value,))
