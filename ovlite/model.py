@@ -214,6 +214,26 @@ class Model(HasPorts):
         """The default-domain opset version the model is written against."""
         return next((o.version for o in self._proto.opset_import if o.domain in ("", "ai.onnx")), 0)
 
+    def get_parameters(self) -> list[Any]:
+        """A ``Parameter`` node (read-only) per input; its ``output(0)`` is the input port."""
+        from . import nodes
+
+        return nodes.parameters(self)
+
+    def get_results(self) -> list[Any]:
+        """A ``Result`` node (read-only) per output; its ``output(0)`` is the output port."""
+        from . import nodes
+
+        return nodes.results(self)
+
+    def get_ordered_ops(self) -> list[Any]:
+        """Every node in order: Parameters, Constants, the ONNX operators, Results (read-only)."""
+        from . import nodes
+
+        return nodes.ordered_ops(self)
+
+    get_ops = get_ordered_ops
+
     def get_parameters_count(self) -> int:
         return len(self.inputs)
 
