@@ -60,6 +60,12 @@ from .tensor import Tensor
 
 __version__ = "0.1.0"
 
+
+def get_version() -> str:
+    """ovlite's version (openvino's ``get_version`` gives openvino's build string)."""
+    return __version__
+
+
 __all__ = [
     "PLUGIN_API_VERSION",
     "ArgumentError",
@@ -110,6 +116,7 @@ __all__ = [
     "Version",
     "compile_model",
     "get_batch",
+    "get_version",
     "hookimpl",
     "layout_helpers",
     "parse_device",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,8 +16,10 @@ from .device_string import DeviceSpec, parse_device
 from .errors import (
     CompileError,
     DeviceNotFoundError,
+    DeviceStringError,
     DeviceUnavailableError,
     OvliteError,
+    PluginError,
     UnknownPropertyError,
     UnsupportedModelFormatError,
 )
@@ -37,10 +40,27 @@ BATCH_KEYS = frozenset({props.hint.allow_auto_batching.name, props.auto_batch_ti
 
 @dataclass(frozen=True)
 class Version:
-    """What ``Core.get_versions`` reports for a device: its package and version."""
+    """What ``Core.get_versions`` reports for a device: its package (``description``) and
+    version (``build_number``), with openvino's ``major``/``minor``/``patch`` read from it."""
 
     description: str
     build_number: str
+
+    def _part(self, index: int) -> int:
+        digits = re.match(r"(\d+)(?:\.(\d+))?(?:\.(\d+))?", self.build_number or "")
+        return int(digits.group(index + 1) or 0) if digits else 0
+
+    @property
+    def major(self) -> int:
+        return self._part(0)
+
+    @property
+    def minor(self) -> int:
+        return self._part(1)
+
+    @property
+    def patch(self) -> int:
+        return self._part(2)
 
     def __str__(self) -> str:
         return f"{self.description} {self.build_number}"
@@ -95,8 +115,6 @@ class Core:
 
     def register_plugin(self, plugin: Any, name: str | None = None) -> PluginInfo:
         """Register an in-process plugin (module or object implementing ``ovlite_devices``)."""
-        from .errors import PluginError
-
         before = len(self._registry.failures)
         info = self._registry.register(plugin, name)
         if info is None or len(self._registry.failures) > before:
@@ -104,8 +122,20 @@ class Core:
         return info
 
     def unload_plugin(self, name: str) -> None:
-        """Remove a plugin registered with :meth:`register_plugin`."""
-        self._registry.unregister(name)
+        """Remove a plugin registered with :meth:`register_plugin` (by its name), or, as
+        openvino's ``unload_plugin``, unload a device (``"CPU"``): ovlite's devices hold
+        nothing between compiles, so this checks the name and keeps the core's settings for
+        the device, as openvino does.  Any other name raises :class:`PluginError`."""
+        if name in self._registry.plugins:
+            self._registry.unregister(name)
+            return
+        try:
+            self._device(parse_device(name))
+        except (DeviceNotFoundError, DeviceStringError) as exc:
+            raise PluginError(
+                f"cannot unload {name!r}: no plugin of that name is registered in this Core, "
+                f"and it is no device ({exc})"
+            ) from None
 
     def _device(self, spec: DeviceSpec) -> Device:
         device = self._registry.device(spec.name)
