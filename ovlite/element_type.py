@@ -129,11 +129,10 @@ class Type:
             return cls._by_name[value.lower()]
         if value is str or value is bytes:
             return cls.string
-        if not isinstance(value, str):
-            try:
-                return cls.from_dtype(value)
-            except ElementTypeError:
-                pass
+        try:  # numpy types, dtypes and their strings ("float32", "|S", "str_")
+            return cls.from_dtype(value)
+        except ElementTypeError:
+            pass
         names = ", ".join(n for n in cls._by_name if n != "dynamic")
         raise ElementTypeError(
             f"bad element type {value!r}: expected a numpy dtype or one of {names}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,7 +28,7 @@ class Tensor:
     ``data`` is a writable numpy view of the tensor's memory.
     """
 
-    __slots__ = ("_array", "_type", "_shape")
+    __slots__ = ("_array", "_type", "_shape", "_owns")
 
     def __init__(
         self,
@@ -41,6 +42,7 @@ class Tensor:
     ) -> None:
         self._type: Type | None = None
         self._shape: tuple[int, ...] | None = None
+        self._owns = True  # False over memory the caller holds: it may shrink, not grow
         if isinstance(array, Tensor) and (begin is not None or shape is not None):
             self._region(array, begin if begin is not None else shape, end if end else type)
         elif _is_port(array):
@@ -58,6 +60,7 @@ class Tensor:
                 array = array.data
             array = _as_ndarray(array)
             self._array = array if shared_memory else np.array(array, copy=True, order="C")
+            self._owns = not shared_memory
 
     # ---- the ways to build one ----------------------------------------------------------------
 
@@ -74,6 +77,7 @@ class Tensor:
             self._array = np.zeros(dims, dtype=element_type.to_dtype())
 
     def _view(self, array: np.ndarray, shape: Sequence[int], element_type: Type | None) -> None:
+        self._owns = False
         dims = tuple(Shape(shape))
         element_type = element_type or Type.from_dtype(array.dtype)
         count = int(np.prod(dims, dtype=np.int64))
@@ -106,18 +110,35 @@ class Tensor:
         self._array = array.reshape(-1).view(np.uint8)[:needed].view(element_type.to_dtype())
 
     def _from_port(self, port: Any, array: Any) -> None:
+        """openvino's rules: the port's type and static shape; a dynamic port gives shape [0];
+        an array is viewed with the port's type and shape (a larger one warns, a smaller one
+        is refused)."""
         element_type = Type.parse(port.get_element_type())
-        if array is not None:
-            array = _as_ndarray(array)
-            self._view(array, array.shape, element_type)
-            return
         shape = port.get_partial_shape()
-        if shape.is_dynamic:
+        dims = [0] if shape.is_dynamic else list(shape)
+        if array is None or shape.is_dynamic:
+            self._allocate(element_type, dims)
+            return
+        array = _as_ndarray(array)
+        count = int(np.prod(dims, dtype=np.int64))
+        needed = count * element_type.to_dtype().itemsize
+        if element_type.bitwidth < 8:
+            needed = _packed_bytes(element_type, count)
+        if array.nbytes < needed:
             raise InputShapeError(
-                f"Tensor(port): port {port.get_any_name()!r} has the dynamic shape {shape}; "
-                "give a shape: Tensor(port.get_element_type(), [...])"
+                f"Tensor(port, array): port {port.get_any_name()!r} needs {element_type} "
+                f"{list(dims)} ({needed} bytes), the array has {array.nbytes} bytes "
+                f"({array.dtype}, {list(array.shape)})"
             )
-        self._allocate(element_type, list(shape))
+        if array.nbytes > needed:
+            warnings.warn(
+                f"Tensor(port, array): the array ({list(array.shape)}) is larger than port "
+                f"{port.get_any_name()!r} ({list(dims)}); the tensor views its first elements",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        flat = np.ascontiguousarray(array).reshape(-1).view(np.uint8)[:needed]
+        self._view(flat, dims, element_type)
 
     def _region(self, other: Tensor, begin: Sequence[int] | None, end: Any) -> None:
         shape = other.get_shape()
@@ -132,14 +153,18 @@ class Tensor:
                 f"{len(shape)} coordinates each, 0 <= begin < end <= the tensor's length"
             )
         if other._shape is not None:
-            raise ArgumentError(f"a region of a {other.element_type} tensor is not supported")
+            raise ArgumentError(
+                f"a region of a {other.element_type} tensor is not supported: regions need "
+                "element types of 8 bits or more"
+            )
         self._array = other._array[tuple(slice(b, e) for b, e in zip(begin, end, strict=True))]
+        self._type, self._owns = other._type, False
 
     @classmethod
     def wrap(cls, array: np.ndarray) -> Tensor:
         """A tensor sharing ``array``'s memory (used internally on hot paths)."""
         tensor = cls.__new__(cls)
-        tensor._array, tensor._type, tensor._shape = array, None, None
+        tensor._array, tensor._type, tensor._shape, tensor._owns = array, None, None, True
         return tensor
 
     # ---- contents ------------------------------------------------------------------------------
@@ -202,14 +227,26 @@ class Tensor:
         return Shape(self._shape if self._shape is not None else self._array.shape)
 
     def set_shape(self, new_shape: Sequence[int]) -> None:
-        """Give the tensor a new shape; its memory is reallocated when the size changes."""
+        """Give the tensor a new shape.  A tensor that owns its memory reallocates when the
+        size changes; one over memory the caller holds (``shared_memory=True``, views,
+        regions) may only shrink or keep its size, as in openvino."""
         dims = tuple(Shape(new_shape))
-        if self._shape is not None:
-            if int(np.prod(dims, dtype=np.int64)) != self.get_size():
-                self._allocate(self.element_type, dims)
-            self._shape = dims
-        elif int(np.prod(dims, dtype=np.int64)) == self._array.size:
-            self._array = self._array.reshape(dims)
+        count = int(np.prod(dims, dtype=np.int64))
+        if count == self.get_size():
+            if self._shape is not None:
+                self._shape = dims
+            else:
+                self._array = self._array.reshape(dims)
+            return
+        if not self._owns:
+            if count > self.get_size() or self._shape is not None or not self.is_continuous():
+                raise InputShapeError(
+                    f"set_shape({list(dims)}) failed: the tensor is over memory it does not own "
+                    f"({self.get_shape()}, {self.get_size()} elements) and cannot grow past it"
+                )
+            self._array = self._array.reshape(-1)[:count].reshape(dims)
+        elif self._shape is not None:
+            self._allocate(self.element_type, dims)
         else:
             self._array = np.zeros(dims, dtype=self._array.dtype)
 
@@ -246,12 +283,15 @@ class Tensor:
 
     @property
     def strides(self) -> list[int]:
-        """Bytes between consecutive elements along each dimension (``[]`` for packed types)."""
+        """Bytes between consecutive elements along each dimension."""
         return self.get_strides()
 
     def get_strides(self) -> list[int]:
+        """Byte strides; packed types (``u1``, ``u4``, ``i4``, ...) have none and raise."""
         if self._shape is not None:
-            return []
+            raise ArgumentError(
+                f"a {self.element_type} tensor has no strides: its elements are smaller than a byte"
+            )
         return [int(s) for s in self._array.strides]
 
     def is_continuous(self) -> bool:

@@ -15,6 +15,8 @@ def test_type_and_shape_keywords_allocate_zeros_with_a_list_comparable_shape() -
     assert tensor.shape == [1, 3] and tensor.shape == (1, 3) and str(tensor.shape) == "[1,3]"
     assert tensor.get_size() == 3 and tensor.get_byte_size() == 12
     assert tensor.strides == [12, 4] and tensor.is_continuous()
+    from_numpy_shape = ov.Tensor(type=np.dtype(np.int16), shape=np.array([2, 3]))
+    assert from_numpy_shape.shape == [2, 3] and from_numpy_shape.data.dtype == np.int16
     assert not tensor.data.any() and repr(tensor) == "<Tensor: shape[1,3] type: f32>"
     assert ov.Tensor(np.float32, (2,)).element_type == ov.Type.f32
 
@@ -75,8 +77,52 @@ def test_a_tensor_for_a_port_takes_its_type_and_static_shape() -> None:
     tensor = ov.Tensor(port)
     assert tensor.element_type == port.element_type and tensor.shape == list(port.shape)
     assert ov.Tensor(port, np.ones(list(port.shape), np.float32)).element_type == ov.Type.f32
-    with pytest.raises(RuntimeError, match="dynamic shape"):
-        ov.Tensor(ov.read_model(models.tiny_mlp(batch=None)).input(0))
+    dynamic = ov.read_model(models.tiny_mlp(batch=None)).input(0)
+    assert ov.Tensor(dynamic).shape == [0]  # openvino's choice for a dynamic port
+    with pytest.warns(RuntimeWarning, match="larger"):
+        ov.Tensor(port, np.ones([4, 16], np.float32))
+    with pytest.raises(RuntimeError, match="needs f32"):
+        ov.Tensor(port, np.ones([1, 16], np.float32))
+
+
+def test_a_tensor_over_shared_memory_may_shrink_but_not_grow() -> None:
+    array = np.ones((1, 3, 32, 32), np.float32)
+    tensor = ov.Tensor(array, shared_memory=True)
+    tensor.shape = [1, 3, 24, 24]
+    assert tensor.shape == [1, 3, 24, 24] and np.shares_memory(tensor.data, array)
+    with pytest.raises(RuntimeError, match="failed"):
+        tensor.shape = [1, 3, 48, 48]
+    owned = ov.Tensor(np.float32, [1, 3, 48, 48])
+    owned.shape = [3, 64, 64]  # a tensor that owns its memory reallocates
+    assert owned.shape == [3, 64, 64] and owned.data.shape == (3, 64, 64)
+
+
+@pytest.mark.parametrize("element_type", [ov.Type.u1, ov.Type.u4, ov.Type.i4])
+def test_packed_tensors_have_no_strides_or_regions(element_type) -> None:
+    tensor = ov.Tensor(element_type, [1, 3, 48, 48])
+    with pytest.raises(RuntimeError, match="no strides"):
+        tensor.get_strides()
+    with pytest.raises(RuntimeError, match="8 bits"):
+        ov.Tensor(tensor, [0, 0, 24, 24], [1, 3, 48, 48])
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.uint16, np.uint32, np.uint64])
+@pytest.mark.parametrize("element_type", [ov.Type.u1, ov.Type.u4, ov.Type.i4])
+def test_packed_tensors_view_any_buffer(dtype, element_type) -> None:
+    shape = [1, 3, 32, 32]
+    per_item = np.dtype(dtype).itemsize * 8 // element_type.bitwidth
+    buffer = np.arange(int(np.prod(shape)) // per_item).astype(dtype)
+    tensor = ov.Tensor(buffer, shape, element_type)
+    assert tensor.data.nbytes == tensor.byte_size and np.array_equal(
+        tensor.data.view(dtype), buffer
+    )
+
+
+def test_a_view_reinterprets_the_buffer() -> None:
+    buffer = np.arange(32, dtype=np.float32).reshape(2, 16)
+    as_bytes = ov.Tensor(buffer, (2, 64), ov.Type.u8)
+    assert np.array_equal(as_bytes.data, buffer.view(np.uint8))
+    assert np.array_equal(ov.Tensor(buffer, (4, 8)).data, buffer.reshape(4, 8))
 
 
 def test_string_tensors_read_as_str_and_bytes() -> None:
