@@ -192,7 +192,9 @@ class Core:
         if availability:
             facts.update(device.device_properties(spec.id))
         supported = props.supported_properties.name
-        facts[supported] = sorted({*facts, *device.config_keys, supported})
+        names = sorted({*facts, *device.config_keys, supported})
+        # as openvino: name -> "RW" (a setting the device takes) or "RO" (a fact)
+        facts[supported] = {n: "RW" if n in device.config_keys else "RO" for n in names}
         return facts
 
     def _settings_for(self, device: Device, spec: DeviceSpec) -> dict[str, Any]:

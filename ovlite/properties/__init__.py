@@ -8,6 +8,7 @@ is read-only.  ``normalize_config`` checks a whole config dict.
 from __future__ import annotations
 
 from . import device, hint, intel_auto, intel_cpu, intel_gpu, log, streams
+from ._any import OVAny
 from ._enum import OvEnum
 from ._keys import (
     KEYS,
@@ -97,6 +98,7 @@ configuration_reason = define(
 __all__ = [
     "KEYS",
     "CacheMode",
+    "OVAny",
     "OvEnum",
     "WorkloadType",
     "cache_mode",

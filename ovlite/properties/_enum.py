@@ -7,9 +7,13 @@ from typing import Any
 
 
 class OvEnum(enum.Enum):
-    """An enum value as openvino has it (``.value`` is openvino's number, ``repr`` is
-    ``<PerformanceMode.THROUGHPUT: 2>``) that also equals its name as a string
-    (``PerformanceMode.THROUGHPUT == "THROUGHPUT"``, any case) and prints as that name."""
+    """An enum value as openvino has it: ``.value`` and ``int()`` are openvino's number,
+    ``repr`` is ``<PerformanceMode.THROUGHPUT: 2>`` and ``str`` ``PerformanceMode.THROUGHPUT``.
+
+    It also equals its name as a string (``== "THROUGHPUT"``, any case), and formats as the
+    bare name in f-strings and ``format()`` (``f"{mode}"`` is ``THROUGHPUT``), which is how
+    ovlite's own messages and the settings handed to runtimes spell it.
+    """
 
     @classmethod
     def _missing_(cls, value: Any) -> Any:
@@ -29,10 +33,14 @@ class OvEnum(enum.Enum):
     def __hash__(self) -> int:
         return hash(self.name)
 
-    def __str__(self) -> str:
-        return self.name
+    def __int__(self) -> int:
+        return int(self.value)
 
-    __format__ = object.__format__
+    def __str__(self) -> str:
+        return f"{type(self).__name__}.{self.name}"
+
+    def __format__(self, spec: str) -> str:
+        return format(self.name, spec)
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         return (type(self), (self.value,))

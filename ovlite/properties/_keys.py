@@ -3,7 +3,7 @@
 A :class:`PropertyKey` *is* its OpenVINO string (it subclasses ``str``), so the typed key
 ``props.hint.performance_mode`` and the string ``"PERFORMANCE_HINT"`` are the same dict key.
 Calling a key mirrors openvino: ``key()`` returns the name, ``key(value)`` a checked
-``(name, value)`` pair.
+``(name, OVAny(value))`` pair.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 from ..element_type import Type
 from ..errors import PropertyValueError, ReadOnlyPropertyError, UnknownPropertyError, close_matches
+from ._any import OVAny
 
 Converter = Callable[[Any], Any]
 
@@ -40,6 +41,8 @@ class PropertyKey(str):
 
     def convert(self, value: Any) -> Any:
         """Return ``value`` in canonical form, or raise :class:`PropertyValueError` quoting it."""
+        if isinstance(value, OVAny):
+            value = value.value
         try:
             return self.convert_value(value)
         except PropertyValueError as exc:
@@ -52,7 +55,7 @@ class PropertyKey(str):
             return self.name
         if len(value) != 1:
             raise TypeError(f"{self.name}() takes at most one value")
-        return self.name, self.convert(value[0])
+        return self.name, OVAny(self.convert(value[0]))
 
     def __repr__(self) -> str:
         return f"<property {self.name}{' (read-only)' if self.read_only else ''}>"
@@ -60,7 +63,11 @@ class PropertyKey(str):
 
 KEYS: dict[str, PropertyKey] = {}
 # Spellings used in prose and other runtimes, mapped to OpenVINO's key names.
-ALIASES = {"ENABLE_PROFILING": "PERF_COUNT", "MODEL_NAME": "NETWORK_NAME"}
+ALIASES = {
+    "ENABLE_PROFILING": "PERF_COUNT",
+    "MODEL_NAME": "NETWORK_NAME",
+    "MULTI_DEVICE_PRIORITIES": "DEVICE_PRIORITIES",  # openvino's name for device.priorities
+}
 
 
 def register_key(key: PropertyKey) -> PropertyKey:

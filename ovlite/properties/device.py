@@ -20,6 +20,9 @@ class Capability:
     BF16 = "BF16"
     FP16 = "FP16"
     INT8 = "INT8"
+    INT16 = "INT16"
+    BIN = "BIN"
+    WINOGRAD = "WINOGRAD"
     EXPORT_IMPORT = "EXPORT_IMPORT"
 
 

@@ -57,6 +57,7 @@ def _module(root, path: str):
 def test_a_key_value_pair_sets_a_property_like_a_dict() -> None:
     core = ov.Core()
     assert props.enable_profiling(True) == ("PERF_COUNT", True)
+    assert props.enable_profiling(1)[1].value is True  # an OVAny, as in openvino
     core.set_property("CPU", props.enable_profiling(True))
     assert core.get_property("CPU", props.enable_profiling) is True
     core.set_property(props.hint.performance_mode(props.hint.PerformanceMode.THROUGHPUT))
@@ -67,11 +68,12 @@ def test_a_key_value_pair_sets_a_property_like_a_dict() -> None:
 
 def test_enum_values_read_like_openvinos() -> None:
     mode = props.hint.PerformanceMode.THROUGHPUT
-    assert repr(mode) == "<PerformanceMode.THROUGHPUT: 2>" and mode.value == 2
-    assert mode == "THROUGHPUT" and mode.name == "THROUGHPUT" and str(mode) == "THROUGHPUT"
+    assert repr(mode) == "<PerformanceMode.THROUGHPUT: 2>" and mode.value == 2 and int(mode) == 2
+    assert str(mode) == "PerformanceMode.THROUGHPUT" and f"{mode}" == "THROUGHPUT"
+    assert mode == "THROUGHPUT" and mode.name == "THROUGHPUT"
     assert props.hint.PerformanceMode("throughput") is mode
     assert props.hint.Priority.DEFAULT is props.hint.Priority.MEDIUM
-    assert props.streams.Num(4).to_integer() == 4
+    assert props.streams.Num(4).to_integer() == 4 and props.streams.Num().to_integer() == -1
     assert props.streams.Num.AUTO.to_integer() == -1 and props.streams.Num.NUMA.to_integer() == -2
 
 
@@ -81,6 +83,7 @@ def test_enums_have_openvinos_members_values_and_reprs(where: str, name: str) ->
     ours, theirs = getattr(_module(props, where), name), getattr(_module(openvino, where), name)
     for member, value in theirs.__members__.items():
         assert repr(ours[member]) == repr(value) and ours[member].value == value.value
+        assert str(ours[member]) == str(value) and int(ours[member]) == int(value)
 
 
 @pytest.mark.parametrize(("where", "name"), KEYS)
@@ -90,9 +93,17 @@ def test_keys_have_openvinos_names(where: str, name: str) -> None:
     assert ours() == getattr(_module(openvino, where), name)()
 
 
+def test_a_config_built_from_pairs_is_checked_like_a_dict() -> None:
+    pairs = dict([props.enable_profiling(True), props.streams.num(5), props.cache_dir("./")])
+    config = props.normalize_config(pairs)
+    assert config == {"PERF_COUNT": True, "NUM_STREAMS": 5, "CACHE_DIR": "./"}
+    assert props.lookup_key("MULTI_DEVICE_PRIORITIES") is props.device.priorities
+
+
 def test_the_cpu_lists_what_openvinos_cpu_lists_and_reads_each_back() -> None:
     core = ov.Core()
     listed = core.get_property("CPU", props.supported_properties)
+    assert listed["PERF_COUNT"] == "RW" and listed["DEVICE_TYPE"] == "RO"  # as openvino
     for key in listed:  # what hello_query_device does
         core.get_property("CPU", key)
     assert repr(core.get_property("CPU", props.device.type)) == "<Type.INTEGRATED: 0>"
