@@ -52,6 +52,7 @@ from .jobs import Job
 from .layout import Layout
 from .model import Model, Port, read_model
 from .model_batch import get_batch, set_batch
+from .properties import OVAny
 from .requests import AsyncInferQueue, InferRequest, ProfilingInfo
 from .serialization import save_model, serialize
 from .shape import Dimension, PartialShape, Shape
@@ -94,6 +95,7 @@ __all__ = [
     "MissingInputError",
     "Model",
     "ModelError",
+    "OVAny",
     "OvliteError",
     "PartialShape",
     "PluginError",

@@ -73,6 +73,11 @@ compilation_num_threads = define("COMPILATION_NUM_THREADS", int_at_least(0))
 enable_mmap = define("ENABLE_MMAP", to_bool)
 weights_path = define("WEIGHTS_PATH", to_str)
 enable_weightless = define("ENABLE_WEIGHTLESS", to_bool)
+force_tbb_terminate = define("FORCE_TBB_TERMINATE", to_bool)
+key_cache_group_size = define("KEY_CACHE_GROUP_SIZE", int_at_least(0))
+value_cache_group_size = define("VALUE_CACHE_GROUP_SIZE", int_at_least(0))
+key_cache_precision = define("KEY_CACHE_PRECISION", hint.to_element_type)
+value_cache_precision = define("VALUE_CACHE_PRECISION", hint.to_element_type)
 auto_batch_timeout = define(
     "AUTO_BATCH_TIMEOUT", int_at_least(0), doc="Milliseconds a partial batch waits before it runs."
 )
@@ -106,6 +111,11 @@ __all__ = [
     "enable_mmap",
     "enable_weightless",
     "enum_of",
+    "force_tbb_terminate",
+    "key_cache_group_size",
+    "key_cache_precision",
+    "value_cache_group_size",
+    "value_cache_precision",
     "intel_cpu",
     "intel_gpu",
     "log",

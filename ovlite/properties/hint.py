@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from ._enum import OvEnum
-from ._keys import define, enum_of, int_at_least, set_of, to_bool, to_element_type
+from ._keys import (
+    define,
+    enum_of,
+    float_at_least,
+    int_at_least,
+    set_of,
+    to_bool,
+    to_element_type,
+)
 
 
 class PerformanceMode(OvEnum):
@@ -88,3 +96,4 @@ model_distribution_policy = define(
 )
 dynamic_quantization_group_size = define("DYNAMIC_QUANTIZATION_GROUP_SIZE", int_at_least(0))
 kv_cache_precision = define("KV_CACHE_PRECISION", to_element_type)
+activations_scale_factor = define("ACTIVATIONS_SCALE_FACTOR", float_at_least(0.0))

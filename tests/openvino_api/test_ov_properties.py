@@ -26,13 +26,17 @@ KEYS = [
     ("intel_gpu.hint", "queue_throttle"), ("intel_gpu.hint", "queue_priority"),
     ("intel_gpu.hint", "host_task_priority"), ("intel_gpu.hint", "available_device_mem"),
     ("log", "level"), ("device", "type"), ("device", "gops"), ("device", "uuid"),
-    ("streams", "num"),
+    ("streams", "num"), ("", "force_tbb_terminate"), ("", "key_cache_group_size"),
+    ("", "value_cache_precision"), ("hint", "activations_scale_factor"),
+    ("intel_auto", "schedule_policy"), ("intel_auto", "device_bind_buffer"),
+    ("intel_auto", "enable_startup_fallback"), ("intel_auto", "enable_runtime_fallback"),
 ]  # fmt: skip
 
 ENUMS = [
     ("hint", "PerformanceMode"), ("hint", "ExecutionMode"), ("hint", "Priority"),
     ("hint", "SchedulingCoreType"), ("hint", "ModelDistributionPolicy"), ("", "CacheMode"),
     ("", "WorkloadType"), ("log", "Level"), ("device", "Type"), ("intel_cpu", "TbbPartitioner"),
+    ("intel_auto", "SchedulePolicy"),
 ]  # fmt: skip
 
 #: Properties openvino's CPU device lists that ovlite's does not, and why.
@@ -58,6 +62,7 @@ def test_a_key_value_pair_sets_a_property_like_a_dict() -> None:
     core = ov.Core()
     assert props.enable_profiling(True) == ("PERF_COUNT", True)
     assert props.enable_profiling(1)[1].value is True  # an OVAny, as in openvino
+    assert isinstance(props.enable_profiling(1)[1], ov.OVAny)
     core.set_property("CPU", props.enable_profiling(True))
     assert core.get_property("CPU", props.enable_profiling) is True
     core.set_property(props.hint.performance_mode(props.hint.PerformanceMode.THROUGHPUT))
