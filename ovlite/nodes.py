@@ -146,6 +146,19 @@ class Node:
             )
         return ports[index]
 
+    def _identity(self) -> tuple:
+        def ports(items: list[Port]) -> tuple:
+            return tuple((p.any_name, str(p.get_partial_shape()), p.element_type) for p in items)
+
+        return (self._type_name, self._friendly_name, ports(self._inputs), ports(self._outputs))
+
+    def __eq__(self, other: object) -> bool:
+        """Nodes of two reads of the same model are equal: same type, name, values."""
+        return isinstance(other, Node) and self._identity() == other._identity()
+
+    def __hash__(self) -> int:
+        return hash((self._type_name, self._friendly_name))
+
     def __repr__(self) -> str:
         shapes = ", ".join(f"{p.get_partial_shape()}" for p in self._outputs)
         return f"<{self._type_name}: '{self._friendly_name}' ({shapes})>"
@@ -161,7 +174,7 @@ def results(model: Model) -> list[Node]:
 
 def ordered_ops(model: Model) -> list[Node]:
     """Parameters, Constants, the operators in the graph's (topological) order, Results."""
-    from .model import Port
+    from .model import Port, node_key
 
     proto = _with_inferred_shapes(model.proto)
     graph = proto.graph
@@ -179,7 +192,7 @@ def ordered_ops(model: Model) -> list[Node]:
         outputs = [_value(infos.get(name), name, i) for i, name in enumerate(onnx_node.output)]
         values.update((port.any_name, port) for port in outputs)
         inputs = [values[name] for name in onnx_node.input if name in values]
-        name = onnx_node.name or f"{onnx_node.op_type}_{n}"
+        name = node_key(onnx_node, n)  # the names query_model reports
         attributes = _attributes(onnx_node.attribute)
         nodes.append(Node(onnx_node.op_type, name, inputs, outputs, attributes, version))
     return nodes + results(model)

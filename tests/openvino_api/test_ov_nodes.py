@@ -36,6 +36,16 @@ def test_ordered_ops_walk_the_graph_in_order_with_shapes() -> None:
     assert len(model.get_ops()) == len(ops)
 
 
+def test_two_reads_of_a_model_have_equal_nodes_named_as_query_model_names_them() -> None:
+    first, second = ov.read_model(models.two_inputs()), ov.read_model(models.two_inputs())
+    assert first.get_parameters() == second.get_parameters()
+    assert first.get_ordered_ops() == second.get_ordered_ops()
+    assert first.get_results() == second.get_results()
+    placement = ov.Core().query_model(first, "CPU")
+    names = {op.get_friendly_name() for op in first.get_ordered_ops()}
+    assert set(placement) <= names
+
+
 def test_a_missing_output_is_named() -> None:
     (parameter,) = ov.read_model(models.tiny_mlp(batch=1)).get_parameters()
     with pytest.raises(RuntimeError, match="no output 3"):
