@@ -164,12 +164,24 @@ class Node:
         return f"<{self._type_name}: '{self._friendly_name}' ({shapes})>"
 
 
+def _made(node: Node) -> Node:
+    """Tell the ports a node makes which node that is (``port.get_node()``)."""
+    for port in node._outputs:
+        port._node = node
+    return node
+
+
 def parameters(model: Model) -> list[Node]:
-    return [Node("Parameter", port.any_name, [], [port]) for port in model.inputs]
+    return [_made(Node("Parameter", port.any_name, [], [port])) for port in model.inputs]
 
 
-def results(model: Model) -> list[Node]:
-    return [Node("Result", port.any_name, [port], [port]) for port in model.outputs]
+def results(model: Model, sources: Mapping[str, Port] | None = None) -> list[Node]:
+    """A Result per output, reading the operator output of that name when ``sources`` has it."""
+    found = []
+    for port in model.outputs:
+        source = (sources or {}).get(port.any_name, port)
+        found.append(_made(Node("Result", port.any_name, [source], [port])))
+    return found
 
 
 def ordered_ops(model: Model) -> list[Node]:
@@ -178,14 +190,14 @@ def ordered_ops(model: Model) -> list[Node]:
 
     proto = _with_inferred_shapes(model.proto)
     graph = proto.graph
-    values: dict[str, Port] = {port.any_name: port for port in model.inputs}
     nodes = parameters(model)
+    values: dict[str, Port] = {port.any_name: port for port in model.inputs}
     for i, init in enumerate(graph.initializer):
         if init.name in values:
             continue
         port = Port("output", i, [init.name], PartialShape(list(init.dims)), _type(init.data_type))
         values[init.name] = port
-        nodes.append(Node("Constant", init.name, [], [port]))
+        nodes.append(_made(Node("Constant", init.name, [], [port])))
     infos = {v.name: v for v in [*graph.value_info, *graph.output]}
     version = f"opset{model.opset}"
     for n, onnx_node in enumerate(graph.node):
@@ -194,8 +206,8 @@ def ordered_ops(model: Model) -> list[Node]:
         inputs = [values[name] for name in onnx_node.input if name in values]
         name = node_key(onnx_node, n)  # the names query_model reports
         attributes = _attributes(onnx_node.attribute)
-        nodes.append(Node(onnx_node.op_type, name, inputs, outputs, attributes, version))
-    return nodes + results(model)
+        nodes.append(_made(Node(onnx_node.op_type, name, inputs, outputs, attributes, version)))
+    return nodes + results(model, values)
 
 
 def _with_inferred_shapes(proto: Any) -> Any:

@@ -46,6 +46,23 @@ def test_two_reads_of_a_model_have_equal_nodes_named_as_query_model_names_them()
     assert set(placement) <= names
 
 
+def test_ports_lead_to_the_nodes_that_make_them() -> None:
+    model = ov.read_model(models.tiny_mlp(batch=1))
+    with pytest.raises(RuntimeError, match="get_parameters"):
+        ov.read_model(models.tiny_mlp(batch=1)).input(0).get_node()
+    ops = model.get_ordered_ops()
+    assert model.input(0).get_node().get_type_name() == "Parameter"
+    assert model.output(0).get_node().get_type_name() == "Result"
+    result = ops[-1]
+    producer = result.input_value(0).get_node()
+    assert producer.get_type_name() == "Gemm" and producer.get_friendly_name() == "y"
+    relu = producer.input_value(0).get_node()
+    assert (
+        relu.get_type_name() == "Relu"
+        and producer.input_value(1).get_node().get_type_name() == "Constant"
+    )
+
+
 def test_a_missing_output_is_named() -> None:
     (parameter,) = ov.read_model(models.tiny_mlp(batch=1)).get_parameters()
     with pytest.raises(RuntimeError, match="no output 3"):
