@@ -125,6 +125,7 @@ def test_cpu_denormals_and_log_level_reach_the_compiled_model() -> None:
     assert compiled.get_property(props.log.level) == props.log.Level.ERR
     x = np.ones(list(compiled.input(0).shape), np.float32)
     assert compiled(x)[0].shape == tuple(compiled.output(0).shape)
+    assert compiled.get_property(props.supported_properties)["PERF_COUNT"] == "RO"
 
 
 def test_a_fact_the_cpu_cannot_change_is_refused_by_name() -> None:
