@@ -54,13 +54,20 @@ from .jobs import Job
 from .layout import Layout
 from .model import Model, Port, read_model
 from .model_batch import get_batch, set_batch
+from .properties import OVAny
 from .requests import AsyncInferQueue, InferRequest, ProfilingInfo
 from .serialization import save_model, serialize
-from .shape import Dimension, PartialShape
+from .shape import Dimension, PartialShape, Shape
 from .streams import StreamsExecutor
 from .tensor import Tensor
 
 __version__ = "0.1.0"
+
+
+def get_version() -> str:
+    """ovlite's version (openvino's ``get_version`` gives openvino's build string)."""
+    return __version__
+
 
 __all__ = [
     "PLUGIN_API_VERSION",
@@ -91,6 +98,7 @@ __all__ = [
     "Model",
     "ModelError",
     "NoResultsError",
+    "OVAny",
     "OvliteError",
     "PartialShape",
     "PluginError",
@@ -105,6 +113,7 @@ __all__ = [
     "RequestCancelledError",
     "DeviceClosedError",
     "RequestTimeoutError",
+    "Shape",
     "StreamsExecutor",
     "Tensor",
     "Type",
@@ -113,6 +122,7 @@ __all__ = [
     "Version",
     "compile_model",
     "get_batch",
+    "get_version",
     "hookimpl",
     "layout_helpers",
     "parse_device",

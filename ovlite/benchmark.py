@@ -130,7 +130,7 @@ def _jsonable(value: Any) -> Any:
         return [_jsonable(v) for v in value]
     if isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}
-    return str(value)
+    return f"{value}"  # enums by name: THROUGHPUT
 
 
 # ---- preparing the model, the config and the data -----------------------------------------------

@@ -207,9 +207,11 @@ def _missing(name: str, package: str) -> int:
 
 
 def _text(value: Any) -> str:
-    if isinstance(value, list | tuple):
+    if isinstance(value, dict):
         return ", ".join(map(str, value))
-    return str(value)
+    if isinstance(value, list | tuple):
+        return ", ".join(f"{v}" for v in value)
+    return f"{value}"  # enums by name: LATENCY
 
 
 # ---- benchmark -------------------------------------------------------------------------------
@@ -288,7 +290,7 @@ def _jsonable_value(value: Any) -> Any:
     return (
         value
         if isinstance(value, bool | int | float | str | list | dict) or value is None
-        else str(value)
+        else f"{value}"  # enums by name: THROUGHPUT
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from .errors import (
     DeviceStringError,
     DeviceUnavailableError,
     OvliteError,
+    PluginError,
     PropertyValueError,
     UnknownPropertyError,
     UnsupportedModelFormatError,
@@ -45,10 +47,27 @@ MAX_THREADS_PER_CPU = 4
 
 @dataclass(frozen=True)
 class Version:
-    """What ``Core.get_versions`` reports for a device: its package and version."""
+    """What ``Core.get_versions`` reports for a device: its package (``description``) and
+    version (``build_number``), with openvino's ``major``/``minor``/``patch`` read from it."""
 
     description: str
     build_number: str
+
+    def _part(self, index: int) -> int:
+        digits = re.match(r"(\d+)(?:\.(\d+))?(?:\.(\d+))?", self.build_number or "")
+        return int(digits.group(index + 1) or 0) if digits else 0
+
+    @property
+    def major(self) -> int:
+        return self._part(0)
+
+    @property
+    def minor(self) -> int:
+        return self._part(1)
+
+    @property
+    def patch(self) -> int:
+        return self._part(2)
 
     def __str__(self) -> str:
         return f"{self.description} {self.build_number}"
@@ -103,7 +122,6 @@ class Core:
 
     def register_plugin(self, plugin: Any, name: str | None = None) -> PluginInfo:
         """Register an in-process plugin (module or object implementing ``ovlite_devices``)."""
-        from .errors import PluginError
 
         if not callable(getattr(plugin, "ovlite_devices", None)):
             raise PluginError(
@@ -117,8 +135,20 @@ class Core:
         return info
 
     def unload_plugin(self, name: str) -> None:
-        """Remove a plugin registered with :meth:`register_plugin`."""
-        self._registry.unregister(name)
+        """Remove a plugin registered with :meth:`register_plugin` (by its name), or, as
+        openvino's ``unload_plugin``, unload a device (``"CPU"``): ovlite's devices hold
+        nothing between compiles, so this checks the name and keeps the core's settings for
+        the device, as openvino does.  Any other name raises :class:`PluginError`."""
+        if name in self._registry.plugins:
+            self._registry.unregister(name)
+            return
+        try:
+            self._device(parse_device(name))
+        except (DeviceNotFoundError, DeviceStringError) as exc:
+            raise PluginError(
+                f"cannot unload {name!r}: no plugin of that name is registered in this Core, "
+                f"and it is no device ({exc})"
+            ) from None
 
     def _named_device(self, spec: DeviceSpec) -> tuple[Device, DeviceSpec]:
         """The device of a string a user gave, and its spec with the id spelt as the device
@@ -193,7 +223,10 @@ class Core:
         }
         if availability:
             facts.update(device.device_properties(spec.id))
-        facts[props.supported_properties.name] = sorted({*facts, *device.config_keys})
+        supported = props.supported_properties.name
+        names = sorted({*facts, *device.config_keys, supported})
+        # as openvino: name -> "RW" (a setting the device takes) or "RO" (a fact)
+        facts[supported] = {n: "RW" if n in device.config_keys else "RO" for n in names}
         return facts
 
     def _settings_for(self, device: Device, spec: DeviceSpec) -> dict[str, Any]:

@@ -282,7 +282,8 @@ class CompiledModel(HasPorts):
         """Read a property by typed key or OpenVINO string."""
         name = props.lookup_key(key).name
         if name == props.supported_properties.name:
-            return self.supported_properties()
+            # as openvino: name -> "RO"; a compiled model's properties are all read-only
+            return dict.fromkeys(self.supported_properties(), "RO")
         if name not in self._properties:
             raise UnknownPropertyError(
                 f"the model compiled for {self.device_name} has no property {name}; "

@@ -85,7 +85,7 @@ class PreprocessError(OvliteError, ValueError, RuntimeError):
     """A PrePostProcessor step cannot be built on the model (a missing layout, say)."""
 
 
-class ElementTypeError(OvliteError, TypeError):
+class ElementTypeError(OvliteError, TypeError, RuntimeError):
     """A data type has no element type (or an element type no numpy type)."""
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .element_type import Type
-from .errors import InputNameError, ModelError, UnsupportedModelFormatError
+from .errors import ArgumentError, InputNameError, ModelError, UnsupportedModelFormatError
 from .layout import Layout
 from .shape import PartialShape
 
@@ -43,6 +43,7 @@ class Port:
         self._shape = shape
         self.element_type = element_type
         self.layout = Layout()
+        self._node: Any = None  # the graph node making this value, once nodes are asked for
 
     def copy(self) -> Port:
         """A port with the same name, shape, type and layout that later changes do not touch."""
@@ -89,6 +90,16 @@ class Port:
 
     def get_index(self) -> int:
         return self.index
+
+    def get_node(self) -> Any:
+        """The read-only graph node behind this port: a model input's ``Parameter``, a model
+        output's ``Result``, an operator's output's operator (see ``model.get_ordered_ops()``)."""
+        if self._node is None:
+            raise ArgumentError(
+                f"{self.kind} port {self.any_name!r} has no node yet: take nodes from "
+                "model.get_parameters(), get_results() or get_ordered_ops() first"
+            )
+        return self._node
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Port) and (other.kind, other.index, other.any_name) == (
@@ -213,6 +224,26 @@ class Model(HasPorts):
     def opset(self) -> int:
         """The default-domain opset version the model is written against."""
         return next((o.version for o in self._proto.opset_import if o.domain in ("", "ai.onnx")), 0)
+
+    def get_parameters(self) -> list[Any]:
+        """A ``Parameter`` node (read-only) per input; its ``output(0)`` is the input port."""
+        from . import nodes
+
+        return nodes.parameters(self)
+
+    def get_results(self) -> list[Any]:
+        """A ``Result`` node (read-only) per output; its ``output(0)`` is the output port."""
+        from . import nodes
+
+        return nodes.results(self)
+
+    def get_ordered_ops(self) -> list[Any]:
+        """Every node in order: Parameters, Constants, the ONNX operators, Results (read-only)."""
+        from . import nodes
+
+        return nodes.ordered_ops(self)
+
+    get_ops = get_ordered_ops
 
     def get_parameters_count(self) -> int:
         return len(self.inputs)

@@ -14,7 +14,7 @@ the same lengths: ``shape[3] = -1`` or ``shape[0] = Dimension(1, 8)``, then ``mo
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, SupportsIndex
 
 from .errors import ArgumentError
 
@@ -271,4 +271,56 @@ class PartialShape(list):
         return (PartialShape, (list(self), self.names, self.rank_is_dynamic))
 
 
-__all__ = ["Dimension", "PartialShape"]
+class Shape(list):
+    """A static shape: a mutable list of non-negative ints, like openvino's ``Shape``.
+
+    ``Shape([1, 3, 224, 224])``; it compares equal to any sequence of the same lengths
+    (``tensor.shape == (1, 3)`` and ``== [1, 3]`` both hold), prints as ``[1,3]``, and
+    ``to_string()`` gives the same text.
+    """
+
+    def __init__(self, dims: Iterable[Any] = ()) -> None:
+        dims = list(dims)
+        super().__init__(_length(dim, dims) for dim in dims)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if isinstance(index, slice):
+            raise ArgumentError("set dimensions one at a time: shape[i] = value")
+        super().__setitem__(index, _length(value, self))
+
+    def to_string(self) -> str:
+        return str(self)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str) or not isinstance(other, Sequence):
+            return False
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(self))
+
+    def __str__(self) -> str:
+        return "[" + ",".join(str(dim) for dim in self) + "]"
+
+    def __repr__(self) -> str:
+        return f"<Shape: {self}>"
+
+    def __reduce__(self) -> Any:
+        return (Shape, (list(self),))
+
+
+def _length(value: Any, whole: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | SupportsIndex):
+        raise ArgumentError(f"bad dimension {value!r} in shape {whole!r}: expected an int >= 0")
+    length = int(value)
+    if length < 0 or (isinstance(value, Dimension) and value.is_dynamic):
+        raise ArgumentError(
+            f"bad dimension {value!r} in shape {whole!r}: a static shape needs lengths >= 0"
+        )
+    return length
+
+
+__all__ = ["Dimension", "PartialShape", "Shape"]

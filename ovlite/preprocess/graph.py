@@ -123,7 +123,7 @@ class Chain:
         self.transpose([here.index(name) for name in there], target)
 
     def _per_channel(self, values: tuple[float, ...], step: str) -> np.ndarray:
-        if not self.element_type.is_real:
+        if not self.element_type.is_real():
             raise PreprocessError(
                 f"{step} on {self.where} needs a floating-point tensor and it is "
                 f"{self.element_type}: add convert_element_type(Type.f32) before it"

@@ -7,13 +7,16 @@ is read-only.  ``normalize_config`` checks a whole config dict.
 
 from __future__ import annotations
 
-from . import device, hint, intel_auto, streams
+from . import device, hint, intel_auto, intel_cpu, intel_gpu, log, streams
+from ._any import OVAny
+from ._enum import OvEnum
 from ._keys import (
     KEYS,
     MAX_TIMEOUT_MS,
     PropertyKey,
     any_value,
     define,
+    enum_of,
     int_at_least,
     lookup_key,
     normalize_config,
@@ -23,6 +26,21 @@ from ._keys import (
     to_str_list,
     to_timeout_ms,
 )
+
+
+class CacheMode(OvEnum):
+    """``CACHE_MODE`` values: what a cached model keeps."""
+
+    OPTIMIZE_SIZE = 0
+    OPTIMIZE_SPEED = 1
+
+
+class WorkloadType(OvEnum):
+    """``WORKLOAD_TYPE`` values."""
+
+    DEFAULT = 0
+    EFFICIENT = 1
+
 
 supported_properties = define("SUPPORTED_PROPERTIES", any_value, read_only=True)
 available_devices = define("AVAILABLE_DEVICES", any_value, read_only=True)
@@ -50,6 +68,18 @@ cache_dir = define("CACHE_DIR", to_str, doc="Folder where compiled models are ca
 enable_profiling = define(
     "PERF_COUNT", to_bool, doc="Collect per-node timings, read back as request.profiling_info."
 )
+num_streams = streams.num  # openvino has it at the top level too
+cache_mode = define("CACHE_MODE", enum_of(CacheMode), doc="What a cached model keeps.")
+workload_type = define("WORKLOAD_TYPE", enum_of(WorkloadType))
+compilation_num_threads = define("COMPILATION_NUM_THREADS", int_at_least(0))
+enable_mmap = define("ENABLE_MMAP", to_bool)
+weights_path = define("WEIGHTS_PATH", to_str)
+enable_weightless = define("ENABLE_WEIGHTLESS", to_bool)
+force_tbb_terminate = define("FORCE_TBB_TERMINATE", to_bool)
+key_cache_group_size = define("KEY_CACHE_GROUP_SIZE", int_at_least(0))
+value_cache_group_size = define("VALUE_CACHE_GROUP_SIZE", int_at_least(0))
+key_cache_precision = define("KEY_CACHE_PRECISION", hint.to_element_type)
+value_cache_precision = define("VALUE_CACHE_PRECISION", hint.to_element_type)
 auto_batch_timeout = define(
     "AUTO_BATCH_TIMEOUT", to_timeout_ms, doc="Milliseconds a partial batch waits before it runs."
 )
@@ -75,6 +105,26 @@ configuration_reason = define(
 __all__ = [
     "KEYS",
     "MAX_TIMEOUT_MS",
+    "CacheMode",
+    "OVAny",
+    "OvEnum",
+    "WorkloadType",
+    "cache_mode",
+    "compilation_num_threads",
+    "enable_mmap",
+    "enable_weightless",
+    "enum_of",
+    "force_tbb_terminate",
+    "key_cache_group_size",
+    "key_cache_precision",
+    "value_cache_group_size",
+    "value_cache_precision",
+    "intel_cpu",
+    "intel_gpu",
+    "log",
+    "num_streams",
+    "weights_path",
+    "workload_type",
     "PropertyKey",
     "auto_batch_timeout",
     "available_devices",

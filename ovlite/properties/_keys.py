@@ -3,7 +3,7 @@
 A :class:`PropertyKey` *is* its OpenVINO string (it subclasses ``str``), so the typed key
 ``props.hint.performance_mode`` and the string ``"PERFORMANCE_HINT"`` are the same dict key.
 Calling a key mirrors openvino: ``key()`` returns the name, ``key(value)`` a checked
-``(name, value)`` pair.
+``(name, OVAny(value))`` pair.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import numpy as np
 
 from ..element_type import Type
 from ..errors import PropertyValueError, ReadOnlyPropertyError, UnknownPropertyError, close_matches
+from ._any import OVAny
 
 Converter = Callable[[Any], Any]
 
@@ -43,6 +44,8 @@ class PropertyKey(str):
 
     def convert(self, value: Any) -> Any:
         """Return ``value`` in canonical form, or raise :class:`PropertyValueError` quoting it."""
+        if isinstance(value, OVAny):
+            value = value.value
         try:
             return self.convert_value(value)
         except PropertyValueError as exc:
@@ -55,7 +58,7 @@ class PropertyKey(str):
             return self.name
         if len(value) != 1:
             raise TypeError(f"{self.name}() takes at most one value")
-        return self.name, self.convert(value[0])
+        return self.name, OVAny(self.convert(value[0]))
 
     def __repr__(self) -> str:
         return f"<property {self.name}{' (read-only)' if self.read_only else ''}>"
@@ -63,7 +66,11 @@ class PropertyKey(str):
 
 KEYS: dict[str, PropertyKey] = {}
 # Spellings used in prose and other runtimes, mapped to OpenVINO's key names.
-ALIASES = {"ENABLE_PROFILING": "PERF_COUNT", "MODEL_NAME": "NETWORK_NAME"}
+ALIASES = {
+    "ENABLE_PROFILING": "PERF_COUNT",
+    "MODEL_NAME": "NETWORK_NAME",
+    "MULTI_DEVICE_PRIORITIES": "DEVICE_PRIORITIES",  # openvino's name for device.priorities
+}
 
 
 def register_key(key: PropertyKey) -> PropertyKey:
@@ -103,9 +110,11 @@ def normalize_config(config: Mapping[Any, Any] | None, *, allow_read_only: bool 
     """
     if config is None:
         return {}
+    if _is_pair(config):  # openvino's key(value) form: ("PERF_COUNT", True)
+        config = {config[0]: config[1]}
     if not isinstance(config, Mapping):
         raise PropertyValueError(
-            f"a config must be a dict of properties, got {type(config).__name__} {config!r}"
+            f"a config must be a dict of properties or one key(value) pair, got {type(config).__name__} {config!r}"
         )
     result: dict[str, Any] = {}
     for raw_key, value in config.items():
@@ -114,6 +123,10 @@ def normalize_config(config: Mapping[Any, Any] | None, *, allow_read_only: bool 
             raise ReadOnlyPropertyError(f"property {key.name} is read-only and cannot be set")
         result[key.name] = key.convert(value)
     return result
+
+
+def _is_pair(value: Any) -> bool:
+    return isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str)
 
 
 # ---- value converters -----------------------------------------------------------------------
@@ -130,6 +143,20 @@ def enum_of(enum_type: type[enum.Enum]) -> Converter:
                     return member
         choices = ", ".join(m.name for m in enum_type)
         raise PropertyValueError(f"expected one of {choices}")
+
+    return convert
+
+
+def set_of(enum_type: type[enum.Enum]) -> Converter:
+    """A set of ``enum_type`` values (from a set, list or comma-separated string)."""
+    one = enum_of(enum_type)
+
+    def convert(value: Any) -> set:
+        if isinstance(value, str):
+            value = [part for part in value.split(",") if part.strip()]
+        if not isinstance(value, set | frozenset | list | tuple):
+            raise PropertyValueError(f"expected a set of {enum_type.__name__} values")
+        return {one(item.strip() if isinstance(item, str) else item) for item in value}
 
     return convert
 

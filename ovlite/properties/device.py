@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from ._enum import OvEnum
 from ._keys import any_value, define, to_device_properties, to_str, to_str_list
+
+
+class Type(OvEnum):
+    """``DEVICE_TYPE`` values."""
+
+    INTEGRATED = 0
+    DISCRETE = 1
 
 
 class Capability:
@@ -12,6 +20,9 @@ class Capability:
     BF16 = "BF16"
     FP16 = "FP16"
     INT8 = "INT8"
+    INT16 = "INT16"
+    BIN = "BIN"
+    WINOGRAD = "WINOGRAD"
     EXPORT_IMPORT = "EXPORT_IMPORT"
 
 
@@ -36,3 +47,8 @@ priority = define(
     read_only=True,
     doc="How strongly AUTO prefers this device (higher first); discrete accelerators above CPU.",
 )
+gops = define("DEVICE_GOPS", any_value, read_only=True)
+uuid = define("DEVICE_UUID", any_value, read_only=True)
+luid = define("DEVICE_LUID", any_value, read_only=True)
+thermal = define("DEVICE_THERMAL", any_value, read_only=True)
+pci_info = define("DEVICE_PCI_INFO", any_value, read_only=True)

@@ -6,7 +6,20 @@ each on the model (see docs/user-guide.md, "AUTO").
 
 from __future__ import annotations
 
-from ._keys import any_value, define, float_at_least, int_at_least, to_bool
+from ._enum import OvEnum
+from ._keys import any_value, define, enum_of, float_at_least, int_at_least, to_bool
+
+
+class SchedulePolicy(OvEnum):
+    """``SCHEDULE_POLICY`` values (``DEFAULT`` is ``DEVICE_PRIORITY``)."""
+
+    ROUND_ROBIN = 0
+    DEVICE_PRIORITY = 1
+    DEFAULT = 1
+
+
+schedule_policy = define("SCHEDULE_POLICY", enum_of(SchedulePolicy))
+device_bind_buffer = define("DEVICE_BIND_BUFFER", to_bool)
 
 enable_startup_fallback = define(
     "ENABLE_STARTUP_FALLBACK",

@@ -15,10 +15,18 @@ class Num(int):
     AUTO: ClassVar[Num]
     NUMA: ClassVar[Num]
 
+    def __new__(cls, value: int = -1) -> Num:
+        """``Num()`` is ``AUTO``, as in openvino."""
+        return super().__new__(cls, value)
+
     def __repr__(self) -> str:
         return {-1: "Num.AUTO", -2: "Num.NUMA"}.get(int(self), f"Num({int(self)})")
 
     __str__ = __repr__
+
+    def to_integer(self) -> int:
+        """The count, or ``-1`` for ``AUTO`` and ``-2`` for ``NUMA``, as openvino gives."""
+        return int(self)
 
 
 Num.AUTO = Num(-1)

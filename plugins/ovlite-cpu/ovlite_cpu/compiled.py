@@ -22,7 +22,13 @@ from . import topology
 from .cache import ModelCache, OptimizedModel, build_temporary, cache_key
 from .hints import Settings, StreamPlan, model_cost, plan_streams
 from .profiling import ProfiledStream
-from .sessions import SHARED_MIN_BYTES, create_session, optimizer_options, stream_options
+from .sessions import (
+    SHARED_MIN_BYTES,
+    apply_settings,
+    create_session,
+    optimizer_options,
+    stream_options,
+)
 from .weights import SharedWeights, load_shared_weights
 
 log = logging.getLogger("ovlite.cpu")
@@ -46,6 +52,12 @@ class CPUCompiledModel(CompiledModel):
         plan = plan_streams(settings, topology.detect(), model_cost(model.proto))
         self._plan = plan
         self._profiling = bool(config.get(props.enable_profiling.name, False))
+        denormals = bool(config.get(props.intel_cpu.denormals_optimization.name, False))
+        log_level = config.get(props.log.level.name, props.log.Level.NO)
+        self._session_config = {
+            props.intel_cpu.denormals_optimization.name: denormals,
+            props.log.level.name: config.get(props.log.level.name),
+        }
         cache_dir = config.get(props.cache_dir.name) or None
         self._temp_dirs: list[str] = []
         self._finalizer = weakref.finalize(self, _remove_dirs, self._temp_dirs)
@@ -88,6 +100,8 @@ class CPUCompiledModel(CompiledModel):
                 props.cache_dir.name: cache_dir or "",
                 props.loaded_from_cache.name: optimized.loaded_from_cache,
                 props.enable_profiling.name: self._profiling,
+                props.intel_cpu.denormals_optimization.name: denormals,
+                props.log.level.name: log_level,
                 props.optimal_number_of_infer_requests.name: plan.optimal_requests,
                 props.configuration_reason.name: reason,
                 props.execution_devices.name: [device_name],
@@ -145,6 +159,7 @@ class CPUCompiledModel(CompiledModel):
 
             def factory(stream: int, prefix: str | None = None) -> Any:
                 options = stream_options(plan, stream, prefix)
+                apply_settings(options, self._session_config)
                 weights.add_to(options)
                 return create_session(graph, options, name)
 

@@ -23,7 +23,10 @@ class CPUDevice(Device):
 
     Settings (``config_keys``): the performance hints, ``NUM_STREAMS``,
     ``INFERENCE_NUM_THREADS``, ``ENABLE_CPU_PINNING``, ``ENABLE_HYPER_THREADING``,
-    ``CACHE_DIR``, ``PERF_COUNT`` and ``INFERENCE_PRECISION_HINT`` (``f32`` only).
+    ``CACHE_DIR``, ``PERF_COUNT``, ``INFERENCE_PRECISION_HINT`` (``f32`` only),
+    ``CPU_DENORMALS_OPTIMIZATION`` (ONNX Runtime's denormals-as-zero) and ``LOG_LEVEL``
+    (ONNX Runtime's log severity).  It also reports, read-only, the facts openvino's CPU
+    device lists (``DEVICE_TYPE``, ``SCHEDULING_CORE_TYPE`` ``ANY_CORE``, ...).
     """
 
     name = "CPU"
@@ -43,6 +46,8 @@ class CPUDevice(Device):
             props.enable_profiling.name,
             props.hint.inference_precision.name,
             props.hint.execution_mode.name,
+            props.intel_cpu.denormals_optimization.name,
+            props.log.level.name,
         }
     )
 
@@ -82,6 +87,18 @@ class CPUDevice(Device):
             props.enable_profiling.name: False,
             props.hint.inference_precision.name: Type.f32,
             props.hint.execution_mode.name: ExecutionMode.PERFORMANCE,
+            props.intel_cpu.denormals_optimization.name: False,
+            props.log.level.name: props.log.Level.NO,
+            # what openvino's CPU device reports; ovlite's CPU device does not change them
+            props.device.type.name: props.device.Type.INTEGRATED,
+            props.device.id.name: "",
+            props.range_for_async_infer_requests.name: (1, 1, 1),
+            props.execution_devices.name: [self.name],
+            props.hint.enable_cpu_reservation.name: False,
+            props.hint.scheduling_core_type.name: props.hint.SchedulingCoreType.ANY_CORE,
+            props.hint.model_distribution_policy.name: set(),
+            props.intel_cpu.sparse_weights_decompression_rate.name: 1.0,
+            props.hint.dynamic_quantization_group_size.name: 0,
         }
 
     def check_config(self, config: Mapping[str, Any]) -> None:

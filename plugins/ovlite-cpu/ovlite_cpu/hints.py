@@ -146,7 +146,7 @@ def plan_streams(settings: Settings, topology: Topology, cost: ModelCost) -> Str
         threads = max(1, budget // streams)
         why = f"NUM_STREAMS={streams} on {where}"
     elif settings.num_streams == Num.AUTO or settings.hint != PerformanceMode.LATENCY:
-        label = "NUM_STREAMS=AUTO" if settings.num_streams == Num.AUTO else str(settings.hint)
+        label = "NUM_STREAMS=AUTO" if settings.num_streams == Num.AUTO else f"{settings.hint}"
         kind, threads = _throughput_threads(cost, topology, budget)
         streams = max(1, budget // threads)
         threads = budget // streams  # cores left over go to the streams as threads

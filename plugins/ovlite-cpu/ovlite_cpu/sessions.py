@@ -5,7 +5,10 @@ onnxruntime is imported inside these functions, never when the plugin module loa
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+
+import ovlite.properties as props
 
 from .hints import StreamPlan, affinity_string
 
@@ -59,6 +62,19 @@ def stream_options(plan: StreamPlan, stream: int, profile_prefix: str | None = N
         options.enable_profiling = True
         options.profile_file_prefix = profile_prefix
     return options
+
+
+#: openvino's LOG_LEVEL as ONNX Runtime's log severity (0 verbose ... 4 fatal).
+_SEVERITY = {"NO": 4, "ERR": 3, "WARNING": 2, "INFO": 1, "DEBUG": 0, "TRACE": 0}
+
+
+def apply_settings(options: Any, config: Mapping[str, Any]) -> None:
+    """``CPU_DENORMALS_OPTIMIZATION`` and ``LOG_LEVEL`` on a stream's session options."""
+    if config.get(props.intel_cpu.denormals_optimization.name):
+        options.add_session_config_entry("session.set_denormal_as_zero", "1")
+    level = config.get(props.log.level.name)
+    if level is not None:
+        options.log_severity_level = _SEVERITY[level.name]
 
 
 def create_session(source: str | bytes, options: Any, model_name: str) -> Any:

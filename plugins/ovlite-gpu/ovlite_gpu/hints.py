@@ -61,7 +61,7 @@ def plan_streams(config: Mapping[str, Any]) -> GPUPlan:
     if explicit:
         streams, why = int(requested), f"NUM_STREAMS={int(requested)}"
     elif requested == Num.AUTO or hint != PerformanceMode.LATENCY:
-        label = "NUM_STREAMS=AUTO" if requested == Num.AUTO else str(hint)
+        label = "NUM_STREAMS=AUTO" if requested == Num.AUTO else f"{hint}"
         streams = THROUGHPUT_STREAMS
         why = f"{label}: {streams} streams, each a session with its own compute stream"
     else:

@@ -8,6 +8,7 @@ so the values are checked here first.
 
 from __future__ import annotations
 
+import enum
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -117,4 +118,6 @@ def _openvino_value(value: Any) -> str:
         return {-1: "AUTO", -2: "NUMA"}.get(int(value), str(int(value)))
     if isinstance(value, Type):
         return str(value)
+    if isinstance(value, enum.Enum):
+        return value.name  # OpenVINO's strings: THROUGHPUT, ACCURACY, ...
     return str(value)
