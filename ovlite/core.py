@@ -122,7 +122,6 @@ class Core:
 
     def register_plugin(self, plugin: Any, name: str | None = None) -> PluginInfo:
         """Register an in-process plugin (module or object implementing ``ovlite_devices``)."""
-
         if not callable(getattr(plugin, "ovlite_devices", None)):
             raise PluginError(
                 f"register_plugin takes a module or object with an ovlite_devices() hook, "
