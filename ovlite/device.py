@@ -9,7 +9,6 @@ here in core on top of ``submit``.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 import weakref
@@ -32,6 +31,8 @@ from .model import HasPorts, Model, Port, node_key
 from .streams import in_worker_thread
 
 if TYPE_CHECKING:
+    import asyncio
+
     from .core import Core
     from .device_string import DeviceSpec
     from .requests import InferRequest
@@ -322,6 +323,8 @@ class CompiledModel(HasPorts):
     async def infer_async(self, inputs: Any = None) -> Results:
         """``await compiled.infer_async(inputs)``: run without blocking the event loop."""
         arrays = self._checker.check_all(inputs if inputs is not None else {})
+        import asyncio  # here, not at import: most programs never use it
+
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Job] = loop.create_future()
         job = Job(arrays, lambda done: post_to_loop(loop, _resolve, future, done))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import threading
 import time
@@ -30,6 +29,8 @@ from .model import Port, find_port
 from .tensor import Tensor
 
 if TYPE_CHECKING:
+    import asyncio
+
     from .device import CompiledModel
 
 
@@ -386,6 +387,8 @@ class InferRequest:
 
     async def infer_async(self, inputs: Any = None, share_inputs: bool = False) -> Results:
         """``await request.infer_async(inputs)``: like ``infer`` without blocking the loop."""
+        import asyncio  # here, not at import: most programs never use it
+
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
         self._start(inputs, None, share_inputs, lambda: post_to_loop(loop, _set_done, future))
