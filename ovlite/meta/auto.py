@@ -65,6 +65,7 @@ from .auto_measure import (
     compare_to_reference,
     measure,
     precision_of,
+    reported_precision,
 )
 from .multi import MultiCompiledModel, child_config, make_child
 from .scheduler import Child
@@ -288,17 +289,19 @@ class AutoCompiledModel(MultiCompiledModel):
             if in_worker_thread():  # a callback: waiting on the balancer could wait for itself
                 return self.balancer.run_here(inputs)
             return self._retry_elsewhere(inputs, child, error)
+        return outputs, self._served_by(child, info)
+
+    def _served_by(self, child: Child, info: Any) -> Any:
+        """Bookkeeping for a request ``child`` ran directly: its failure streak ends, the
+        first request is noted, and the info names the device; returns the info."""
         if child.failures_in_a_row:
             child.failures_in_a_row = 0
         if not self._served:
-            self._note_served()
+            self._served = True
+            self._first_served.set()
         if info is None or "device" not in info:
-            info = {**(info or {}), "device": child.name}
-        return outputs, info
-
-    def _note_served(self) -> None:
-        self._served = True
-        self._first_served.set()
+            return {**(info or {}), "device": child.name}
+        return info
 
     def _retry_elsewhere(
         self, inputs: Sequence[np.ndarray], failed_on: Child, error: Exception
@@ -335,13 +338,7 @@ class AutoCompiledModel(MultiCompiledModel):
         """A job the serving device finished: passed on, or retried when it failed."""
         error = job.error
         if error is None:
-            if child.failures_in_a_row:
-                child.failures_in_a_row = 0
-            if not self._served:
-                self._note_served()
-            info = job.info
-            if info is None or "device" not in info:
-                job.info = {**(info or {}), "device": child.name}
+            job.info = self._served_by(child, job.info)
         elif isinstance(error, DeviceClosedError) and child is not self._direct:
             if not self._closed:  # the device was replaced and closed as the job reached it
                 job.reopen(on_done)
@@ -584,7 +581,7 @@ class AutoCompiledModel(MultiCompiledModel):
                 self.balancer.remove_child(loser)
             else:
                 loser.compiled.close()
-        self._properties[props.hint.inference_precision.name] = _precision_value(winner.compiled)
+        self._properties[props.hint.inference_precision.name] = reported_precision(winner.compiled)
         log.info(
             "AUTO: serving %s from %s (%s)", self._model.friendly_name, winner.name, self._decision
         )
@@ -648,20 +645,11 @@ class AutoCompiledModel(MultiCompiledModel):
         self._properties[props.intel_auto.measurements.name] = [
             m.to_dict() for m in self._measurements
         ]
-        self._properties.setdefault(
-            props.hint.inference_precision.name,
-            _precision_value(self._direct.compiled),  # type: ignore[union-attr]
-        )
+        if props.hint.inference_precision.name not in self._properties:
+            self._properties[props.hint.inference_precision.name] = reported_precision(
+                self._direct.compiled  # type: ignore[union-attr]
+            )
         self._refresh()
-
-
-def _precision_value(compiled: CompiledModel) -> Any:
-    """The serving device's ``INFERENCE_PRECISION_HINT`` as it reports it (a ``Type``), for
-    AUTO to report as its own."""
-    try:
-        return compiled.get_property(props.hint.inference_precision)
-    except OvliteError:
-        return precision_of(compiled)
 
 
 def _stop_choosing_at_exit() -> None:

@@ -94,14 +94,19 @@ class Measurement:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
-def precision_of(compiled: CompiledModel) -> str:
-    """The precision a compiled model reports computing in (``"f32"``, ``"bf16"``), or
-    ``"unreported"``."""
+def reported_precision(compiled: CompiledModel) -> Any:
+    """The ``INFERENCE_PRECISION_HINT`` a compiled model reports, as it reports it (a
+    ``Type``), or ``"unreported"``."""
     try:
-        value = compiled.get_property(props.hint.inference_precision)
+        return compiled.get_property(props.hint.inference_precision)
     except Exception:  # a device that does not report it
         return "unreported"
-    return str(value) or "unreported"
+
+
+def precision_of(compiled: CompiledModel) -> str:
+    """The precision a compiled model computes in as text (``"f32"``, ``"bf16"``), or
+    ``"unreported"``."""
+    return str(reported_precision(compiled)) or "unreported"
 
 
 def calibration_inputs(ports: Sequence[Port]) -> list[np.ndarray] | None:
