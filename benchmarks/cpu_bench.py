@@ -331,6 +331,15 @@ def describe_inputs(case: ModelCase) -> str:
 # ---- facts about this machine --------------------------------------------------------------------
 
 
+def start_run(seconds: float, warmup_s: float, skip_openvino: bool) -> Settings:
+    """The settings of a run on every usable core, after printing the CPU and the load
+    (for the scripts beside this one that take no ``--cores``)."""
+    settings = Settings(seconds, warmup_s, usable_cores(), openvino_missing(skip_openvino))
+    print(f"CPU: {cpu_model_name()}, {settings.cores} usable cores")
+    print(f"load average at the start: {load_average()}")
+    return settings
+
+
 def usable_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))

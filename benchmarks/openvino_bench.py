@@ -136,14 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache-dir", type=Path, default=_models.DEFAULT_CACHE)
     parser.add_argument("--skip-openvino", action="store_true")
     args = parser.parse_args(argv)
-    settings = cpu_bench.Settings(
-        args.seconds,
-        args.warmup,
-        cpu_bench.usable_cores(),
-        cpu_bench.openvino_missing(args.skip_openvino),
-    )
-    print(f"CPU: {cpu_bench.cpu_model_name()}, {settings.cores} usable cores")
-    print(f"load average at the start: {cpu_bench.load_average()}")
+    settings = cpu_bench.start_run(args.seconds, args.warmup, args.skip_openvino)
     verdicts: list[str] = []
     with tempfile.TemporaryDirectory(prefix="ovlite-ov-bench-") as workdir:
         for name in args.models.split(","):
