@@ -14,8 +14,10 @@ Importing ovlite is cheap: device plugins (and ONNX Runtime) load on first use o
 from __future__ import annotations
 
 from . import layout_helpers, preprocess, properties, utils
+from .availability import Availability
+from .compiled_model import CompiledModel
 from .core import Core, Version, compile_model
-from .device import Availability, CompiledModel, Device
+from .device import Device
 from .device_string import DeviceSpec, parse_device
 from .element_type import Type
 from .errors import (

@@ -16,9 +16,9 @@ from typing import Any
 
 from . import __version__, onnxruntime_install
 from . import properties as props
+from .availability import probe
 from .benchmark import BenchmarkConfig, BenchmarkResult, run_benchmark, write_report
 from .core import Core
-from .device import probe
 from .device_string import parse_device
 from .errors import OvliteError
 

@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import properties as props
-from .device import CompiledModel, Device, probe
+from .availability import probe
+from .compiled_model import CompiledModel
+from .device import CompiledModel as DeviceCompiledModel
+from .device import Device
 from .device_string import DeviceSpec, parse_device
 from .errors import (
     CompileError,
@@ -25,6 +28,7 @@ from .errors import (
     UnknownPropertyError,
     UnsupportedModelFormatError,
 )
+from .host import AutomaticBatching
 from .model import IR_HINT, Model, read_model
 from .plugins import PluginFailure, PluginInfo, PluginRegistry
 from .properties.hint import PerformanceMode
@@ -33,11 +37,8 @@ log = logging.getLogger("ovlite")
 
 DEVICE_PROPERTIES = props.device.properties.name
 _GLOBAL = ""
-#: Settings the core applies itself, for any device; they never reach a plugin.
-CORE_KEYS = frozenset({props.inference_timeout.name})
-#: Automatic-batching settings: the core takes them for plain devices (see compile_model), so
-#: every device accepts them; meta devices receive them (BATCH uses AUTO_BATCH_TIMEOUT).
-BATCH_KEYS = frozenset({props.hint.allow_auto_batching.name, props.auto_batch_timeout.name})
+CORE_KEYS = props.CORE_KEYS
+BATCH_KEYS = props.BATCH_KEYS
 
 
 #: ``NUM_STREAMS`` and ``INFERENCE_NUM_THREADS`` may be at most this many per logical CPU:
@@ -77,7 +78,8 @@ class Core:
     """Finds devices, reads models and compiles them; one per application is plenty.
 
     Plugins installed as packages are discovered on first use.  ``register_plugin`` adds a
-    plugin (a module or object with ``ovlite_devices``) to this ``Core`` only.
+    plugin (a module or object with ``ovlite_devices``) to this ``Core`` only.  Devices reach
+    the core through :class:`ovlite.plugin.DeviceHost`, which it implements.
     """
 
     def __init__(self) -> None:
@@ -164,6 +166,13 @@ class Core:
         device_id = _device_id(device, spec)
         return device, spec if device_id == spec.id else dataclasses.replace(spec, id=device_id)
 
+    def device(self, spec: DeviceSpec | str) -> Device:
+        """The device a spec or device string names (``"CPU"``, ``"GPU.1"``): a
+        :class:`DeviceNotFoundError` with suggestions when none is installed, and a
+        :class:`DeviceStringError` for a device list after ``:`` on a device that is not
+        meta.  Part of :class:`ovlite.plugin.DeviceHost`."""
+        return self._device(parse_device(spec) if isinstance(spec, str) else spec)
+
     def _device(self, spec: DeviceSpec) -> Device:
         """The device ``spec`` names; a device list after ``:`` only for a meta device."""
         device = self._registry.device(spec.name)
@@ -220,6 +229,7 @@ class Core:
             props.available_devices.name: device.device_ids(),
             props.device.priority.name: device.priority,
         }
+        facts.update(device.setting_defaults(spec.id))
         if availability:
             facts.update(device.device_properties(spec.id))
         supported = props.supported_properties.name
@@ -277,14 +287,30 @@ class Core:
         ``config`` takes property keys or their strings; ``DEVICE_PROPERTIES`` gives each
         device its own share (``{"DEVICE_PROPERTIES": {"CPU": {...}}}``).
         """
+        return CompiledModel(self._compile(model, device_name, config))
+
+    def compile_child(
+        self, model: Model, spec: DeviceSpec | str, config: Mapping[Any, Any] | None = None
+    ) -> DeviceCompiledModel:
+        """Compile ``model`` for a meta device's child as :meth:`compile_model` does, and
+        return the device's compiled model (part of :class:`ovlite.plugin.DeviceHost`)."""
+        return self._compile(model, spec, config)
+
+    def _compile(
+        self, model: Any, device_name: str | DeviceSpec | None, config: Mapping[Any, Any] | None
+    ) -> DeviceCompiledModel:
+        """The device's compiled model, with the settings the core applies itself
+        (``OVLITE_INFERENCE_TIMEOUT``) in its properties."""
         model = read_model(model)
         spec = parse_device(device_name if device_name is not None else "AUTO")
         device, spec = self._named_device(spec)  # first: loading plugins registers its keys
         checked = props.normalize_config(config)
         availability = probe(device)
         if not availability:
+            hint = f"; {device.install_hint}" if device.install_hint else ""
             raise DeviceUnavailableError(
-                f"device {spec.full_name} ({device.package}) cannot run here: {availability.reason}"
+                f"device {spec.full_name} ({device.package}) cannot run here: "
+                f"{availability.reason}{hint}"
             )
         merged = self._compile_config(device, spec, checked)
         core_settings = {key: merged.pop(key) for key in CORE_KEYS & merged.keys()}
@@ -293,21 +319,19 @@ class Core:
             device.check_config(merged)
         self._check_bounds(spec, merged)
         started = time.perf_counter()
-        compiled: CompiledModel | None = None
+        compiled: DeviceCompiledModel | None = None
         if (
             not device.is_meta
             and merged.get(props.hint.performance_mode.name) == PerformanceMode.THROUGHPUT
             and batching.get(props.hint.allow_auto_batching.name, True)
         ):
-            # automatic batching: BATCH:<device>(OPTIMAL_BATCH_SIZE) when the device reports one
-            # and the model can be batched (else compiled alone, the reason in its properties)
-            from .meta.batch import auto_batch
-
-            timeout = batching.get(props.auto_batch_timeout.name)
-            compiled = auto_batch(model, spec, device, merged, timeout, self)
+            compiled = self._batch_automatically(
+                device, model, spec, merged, batching.get(props.auto_batch_timeout.name)
+            )
         if compiled is None:
             compiled = _compile_on(device, model, spec, merged, self)
-        compiled.set_timeout(core_settings.get(props.inference_timeout.name, 0))
+        timeout = core_settings.get(props.inference_timeout.name, 0)
+        compiled.properties[props.inference_timeout.name] = props.inference_timeout.convert(timeout)
         if log.isEnabledFor(logging.DEBUG):  # reading every property is not free
             log.debug(
                 "compiled %r for %s in %.1f ms: %s",
@@ -317,6 +341,27 @@ class Core:
                 {k: compiled.get_property(k) for k in compiled.supported_properties()},
             )
         return compiled
+
+    def _batch_automatically(
+        self,
+        device: Device,
+        model: Model,
+        spec: DeviceSpec,
+        config: dict[str, Any],
+        timeout_ms: int | None,
+    ) -> DeviceCompiledModel | None:
+        """``BATCH:<device>(OPTIMAL_BATCH_SIZE)`` when the BATCH device is installed, the
+        device reports a batch size and the model can be batched; ``None`` otherwise."""
+        batching = self._registry.find("BATCH")
+        if not isinstance(batching, AutomaticBatching):
+            return None
+
+        def compile_on_device(to_compile: Model) -> DeviceCompiledModel:
+            return _compile_on(device, to_compile, spec, config, self)
+
+        return batching.batch_automatically(
+            model, spec, config, timeout_ms, compile_on_device, self
+        )
 
     def _check_bounds(self, spec: DeviceSpec, config: dict[str, Any]) -> None:
         """``NUM_STREAMS`` and ``INFERENCE_NUM_THREADS`` at most :data:`MAX_THREADS_PER_CPU`
@@ -387,11 +432,11 @@ def _device_id(device: Device, spec: DeviceSpec) -> str | None:
 
 def _compile_on(
     device: Device, model: Model, spec: DeviceSpec, config: dict[str, Any], core: Core
-) -> CompiledModel:
+) -> DeviceCompiledModel:
     """``device.compile_model``, with an unexpected exception from the plugin turned into a
     :class:`CompileError` naming the device (so AUTO can move on to the next candidate)."""
     try:
-        return device.compile_model(model, spec, config, core)
+        compiled = device.compile_model(model, spec, config, core)
     except OvliteError:
         raise
     except Exception as exc:
@@ -399,6 +444,12 @@ def _compile_on(
             f"device {spec} ({device.package}) failed to compile {model.friendly_name!r}: "
             f"{type(exc).__name__}: {exc}"
         ) from exc
+    if not isinstance(compiled, DeviceCompiledModel):
+        raise PluginError(
+            f"device {spec} ({device.package}) returned {type(compiled).__name__} from "
+            f"compile_model; a device returns an ovlite.plugin.CompiledModel"
+        )
+    return compiled
 
 
 _default_core: Core | None = None

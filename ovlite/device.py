@@ -1,72 +1,48 @@
-"""The classes a device plugin subclasses: :class:`Device` and :class:`CompiledModel`.
+"""The plugin side of a device: :class:`Device` and the device's :class:`CompiledModel`.
 
 A plugin provides ``Device`` objects (one per device family, e.g. ``CPU``).  A device reports
-whether it can run here, which properties it takes, and compiles a :class:`Model` into a
-:class:`CompiledModel`.  A compiled model implements one method, :meth:`CompiledModel.submit`,
-and reports its properties; requests, queues, ``__call__`` and asyncio support are written once
-here in core on top of ``submit``.
+whether it can run here, declares the settings it takes, and compiles a :class:`Model` into a
+:class:`CompiledModel`, which runs :class:`Job` objects handed to :meth:`CompiledModel.submit`
+and reports its properties.  What users hold is :class:`ovlite.CompiledModel`
+(:mod:`ovlite.compiled_model`), which wraps the device's compiled model and writes requests,
+queues, ``__call__``, timeouts and asyncio support once for every device.  Plugin authors
+import these classes from :mod:`ovlite.plugin`.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import warnings
 import weakref
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from . import properties as props
-from .binding import InputChecker, Results
-from .errors import (
-    ReadOnlyPropertyError,
-    RequestTimeoutError,
-    UnknownPropertyError,
-    close_matches,
-)
+from .availability import Availability, probe
+from .errors import UnknownPropertyError, close_matches
 from .jobs import Job
 from .model import HasPorts, Model, Port, node_key
-from .streams import in_worker_thread
+from .settings import Setting
 
 if TYPE_CHECKING:
-    import asyncio
-
-    from .core import Core
     from .device_string import DeviceSpec
-    from .requests import InferRequest
+    from .host import DeviceHost
     from .streams import StreamsExecutor
 
 log = logging.getLogger("ovlite")
 
 
-@dataclass(frozen=True)
-class Availability:
-    """Whether a device can run here; ``reason`` says why not (or notes about how it runs)."""
-
-    available: bool
-    reason: str = ""
-
-    def __bool__(self) -> bool:
-        return self.available
-
-
-def probe(device: Device) -> Availability:
-    """``device.availability()``, with a probe that raises counted as unavailable (and why)."""
-    try:
-        return device.availability()
-    except Exception as exc:  # a plugin bug must not break the device list for everyone
-        return Availability(False, f"its availability() raised {type(exc).__name__}: {exc}")
-
-
 class Device:
     """A device family provided by a plugin.
 
-    Subclasses set ``name`` (the family, upper case: ``"CPU"``), ``config_keys`` (the writable
-    properties ``compile_model`` and ``set_property`` accept) and implement
-    :meth:`compile_model`.  ``priority`` orders candidates for AUTO: higher is preferred;
-    discrete accelerators use 100 and more, CPU 10, slow reference devices below 0.
+    Subclasses set ``name`` (the family, upper case: ``"CPU"``), declare ``settings`` (the
+    writable properties ``compile_model`` and ``set_property`` accept, each with its default
+    and check; ``config_keys`` is derived from them) and implement :meth:`compile_model`.
+    ``priority`` orders candidates for AUTO: higher is preferred; discrete accelerators use
+    100 and more, CPU 10, slow reference devices below 0.
     """
 
     name: ClassVar[str] = ""
@@ -75,11 +51,23 @@ class Device:
     #: True when compiling takes well under a second, so AUTO may serve from this device
     #: while a slower one compiles.
     quick_compile: ClassVar[bool] = False
+    #: The writable properties of the device, each declared once (see :class:`Setting`).
+    settings: ClassVar[Sequence[Setting]] = ()
+    #: The names of ``settings``; derived, so a subclass sets ``settings`` instead.  (Plugins
+    #: of API 1 set it by hand and list the defaults in ``device_properties``.)
     config_keys: ClassVar[frozenset[str]] = frozenset()
+    #: What to tell a user whose machine cannot run the device (``pip install ...``), added to
+    #: the reason when :meth:`availability` says no.
+    install_hint: ClassVar[str] = ""
 
     #: Filled in by the plugin registry: the distribution and version that provide the device.
     package: str = "(in-process)"
     version: str = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "settings" in cls.__dict__:
+            cls.config_keys = frozenset(setting.name for setting in cls.settings)
 
     def availability(self) -> Availability:
         """Whether the device can run here; override to check drivers, libraries, hardware."""
@@ -94,8 +82,14 @@ class Device:
         return self.name if device_id is None else f"{self.name}.{device_id}"
 
     def device_properties(self, device_id: str | None = None) -> dict[str, Any]:
-        """Read-only facts about the device; the core adds the common ones."""
+        """Read-only facts about the device; the core adds the common ones and the defaults
+        of ``settings``.  It must never raise: the core reads it while compiling (automatic
+        batching) and for ``ovlite devices``; report what cannot be read as missing."""
         return {}
+
+    def setting_defaults(self, device_id: str | None = None) -> dict[str, Any]:
+        """The default of every declared setting, by name."""
+        return {setting.name: setting.default_for(self, device_id) for setting in self.settings}
 
     def model_batch_size(
         self, model: Model, device_id: str | None, config: Mapping[str, Any]
@@ -106,7 +100,8 @@ class Device:
         return None
 
     def check_config(self, config: Mapping[str, Any]) -> None:
-        """Refuse keys this device does not take, naming them and what it does take."""
+        """Refuse keys this device does not take, naming them and what it does take, and
+        values a setting's ``check`` refuses.  Values arrive converted by their keys."""
         unsupported = [key for key in config if key not in self.config_keys]
         if unsupported:
             raise UnknownPropertyError(
@@ -115,13 +110,17 @@ class Device:
                 f"{close_matches(unsupported[0], self.config_keys)}; "
                 f"it supports: {', '.join(sorted(self.config_keys)) or 'none'}"
             )
+        for setting in self.settings:
+            if setting.check is not None and setting.name in config:
+                setting.check(config[setting.name])
 
     def compile_model(
-        self, model: Model, spec: DeviceSpec, config: dict[str, Any], core: Core
+        self, model: Model, spec: DeviceSpec, config: dict[str, Any], host: DeviceHost
     ) -> CompiledModel:
         """Compile ``model`` for the device named by ``spec`` with a checked ``config``.
 
-        Meta devices compile their children with ``core.compile_model(model, child, config)``.
+        ``host`` is the core, reached through :class:`ovlite.plugin.DeviceHost`: meta devices
+        compile their children with ``host.compile_child(model, child, config)``.
         """
         raise NotImplementedError
 
@@ -141,7 +140,7 @@ class Device:
         return None
 
     def query_model(
-        self, model: Model, spec: DeviceSpec, config: dict[str, Any], core: Core
+        self, model: Model, spec: DeviceSpec, config: dict[str, Any], host: DeviceHost
     ) -> dict[str, str]:
         """Which device runs each node, as OpenVINO's ``query_model``: the nodes this device
         supports, each mapped to ``spec.full_name``; nodes it does not take are left out.
@@ -162,201 +161,167 @@ class Device:
 
 
 class CompiledModel(HasPorts):
-    """A model compiled for a device; subclasses implement :meth:`submit`.
+    """A model compiled for a device, as the device sees it (OpenVINO's ``ICompiledModel``).
 
+    A device runs its jobs on a :class:`StreamsExecutor` handed to the constructor, or
+    overrides :meth:`submit` (and, to run sync calls in the caller's thread, :meth:`run`).
     ``properties`` holds what the device chose (``NUM_STREAMS``,
-    ``OPTIMAL_NUMBER_OF_INFER_REQUESTS``, ...); the core adds ``NETWORK_NAME``,
-    ``EXECUTION_DEVICES`` and ``SUPPORTED_PROPERTIES`` when a plugin leaves them out.
+    ``OPTIMAL_NUMBER_OF_INFER_REQUESTS``, ...); ``NETWORK_NAME``, ``EXECUTION_DEVICES``
+    (``[device_name]``) and ``OPTIMAL_NUMBER_OF_INFER_REQUESTS`` (1) are filled in when left
+    out.  Users never hold this object: :class:`ovlite.CompiledModel` wraps it.
     """
 
-    def __init__(self, model: Model, device_name: str, properties: Mapping[str, Any]) -> None:
-        self._model = model
+    def __init__(
+        self,
+        model: Model,
+        device_name: str,
+        properties: Mapping[str, Any],
+        executor: StreamsExecutor | None = None,
+    ) -> None:
+        self.model = model
         self.device_name = device_name
         # copies: reshaping the model afterwards must not change the compiled model's ports
         self.inputs: list[Port] = [port.copy() for port in model.inputs]
         self.outputs: list[Port] = [port.copy() for port in model.outputs]
-        self._checker = InputChecker(self.inputs)
-        self._properties: dict[str, Any] = {
+        self.properties: dict[str, Any] = {
             props.model_name.name: model.friendly_name,
             props.execution_devices.name: [device_name],
             props.optimal_number_of_infer_requests.name: 1,
         }
-        self._properties.update(properties)
+        self.properties.update(properties)
+        self.executor: StreamsExecutor | None = None
         self._closed = False
-        self._timeout_ms = 0
+        # plugin API 1 set the executor (serve_with, _executor) before calling this
+        executor = executor or self.__dict__.get("_v1_executor")
+        if executor is not None:
+            self._use(executor)
 
-    # ---- the plugin side -------------------------------------------------------------------
-
-    def serve_with(self, executor: StreamsExecutor) -> None:
-        """Run this model's jobs on ``executor`` (kept as ``self._executor``).
-
-        ``submit`` and ``run`` become the executor's own methods, one Python call less per
-        inference, and the executor closes when this model is garbage-collected: it cannot
-        tell by itself when its run function is a closure rather than a bound method.  The
-        model's :meth:`close` should still close it.
-        """
-        self._executor = executor
+    def _use(self, executor: StreamsExecutor) -> None:
+        self.executor = self._v1_executor = executor
+        # the executor cannot tell by itself when its run function is a closure rather than
+        # a bound method of this model, so it closes when this model is garbage-collected
         weakref.finalize(self, executor.close, False)
-        self.submit = executor.submit  # type: ignore[method-assign]
-        self.run = executor.call  # type: ignore[method-assign]
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self._closed
 
     def submit(self, job: Job) -> None:
         """Start ``job`` without blocking; finish it later with ``set_result``/``set_error``.
 
         Inputs arrive checked: in input order, converted to each port's element type, with
-        shapes the ports accept.
+        shapes the ports accept.  The default hands it to the executor.
         """
-        raise NotImplementedError
+        if self.executor is None:
+            raise NotImplementedError(
+                f"{type(self).__name__} has no executor: pass one to CompiledModel.__init__ "
+                f"or override submit"
+            )
+        self.executor.submit(job)
+
+    def submit_alone(self, job: Job) -> None:
+        """Start a job that must not wait for others (a sync call under a timeout).  The
+        default is :meth:`submit`; a batching device sends it to its child at once."""
+        self.submit(job)
 
     def run(
         self, inputs: Sequence[np.ndarray]
     ) -> tuple[Sequence[np.ndarray], Mapping[str, Any] | None]:
         """Run one inference to completion; return ``(outputs, info)`` or raise its error.
 
-        Used by ``infer`` and ``compiled(...)``.  The default submits a job and waits; a
-        device that can run in the caller's thread overrides it (``StreamsExecutor.call``
-        does) and saves the hand-over to a worker thread.
+        Used by ``infer`` and ``compiled(...)``.  The default runs in the caller's thread on
+        the executor (``StreamsExecutor.call``), else submits a job and waits.
         """
-        return self._submit_and_wait(inputs, watched=False)
-
-    def _submit_and_wait(
-        self,
-        inputs: Sequence[np.ndarray],
-        watched: bool,
-        submit: Callable[[Job], None] | None = None,
-    ) -> tuple[Sequence[np.ndarray], Any]:
-        """One job through ``submit`` (ours unless given), waited for; its error raised."""
-        finished = threading.Event()
-        job = Job(inputs, lambda _: finished.set())
-        if watched:
-            self.watch(job)
-        (submit or self.submit)(job)
-        finished.wait()
-        if job.error is not None:
-            raise job.error
-        return job.outputs, job.info  # type: ignore[return-value]
+        if self.executor is not None:
+            return self.executor.call(inputs)
+        return run_job(self.submit, inputs)
 
     def close(self) -> None:
         """Release the device's resources; jobs already submitted still finish."""
         self._closed = True
-
-    def set_timeout(self, timeout_ms: int) -> None:
-        """Apply ``OVLITE_INFERENCE_TIMEOUT`` (the core calls this after compiling)."""
-        self._timeout_ms = props.inference_timeout.convert(timeout_ms)
-        self._properties[props.inference_timeout.name] = self._timeout_ms
-
-    def watch(self, job: Job) -> None:
-        """Expire ``job`` with :class:`RequestTimeoutError` if it outlives the timeout."""
-        if self._timeout_ms:
-            from .watchdog import watch
-
-            timeout, device = self._timeout_ms, self.device_name
-            watch(
-                job,
-                timeout,
-                lambda: RequestTimeoutError(
-                    f"inference on {device} did not finish within {timeout} ms "
-                    f"(OVLITE_INFERENCE_TIMEOUT); its result will be discarded"
-                ),
-            )
-
-    def run_checked(self, arrays: Sequence[np.ndarray]) -> tuple[Sequence[np.ndarray], Any]:
-        """``run`` for the user-facing sync calls: through a watched job when a timeout is set.
-
-        Not from a worker thread (a callback): the watched job would wait for a worker, maybe
-        this very one, so the call runs unwatched in this thread instead.
-        """
-        if not self._timeout_ms or in_worker_thread():
-            return self.run(arrays)
-        return self._submit_and_wait(arrays, watched=True)
+        if self.executor is not None:
+            self.executor.close()
 
     def children(self) -> dict[str, CompiledModel]:
         """The compiled models a meta device runs on, by device name; none for a device."""
         return {}
 
-    # ---- the user side ---------------------------------------------------------------------
-
-    def get_runtime_model(self) -> Model:
-        return self._model
-
     def get_property(self, key: Any) -> Any:
-        """Read a property by typed key or OpenVINO string."""
+        """A property by typed key or OpenVINO string (:class:`UnknownPropertyError` if none)."""
         name = props.lookup_key(key).name
         if name == props.supported_properties.name:
             # as openvino: name -> "RO"; a compiled model's properties are all read-only
             return dict.fromkeys(self.supported_properties(), "RO")
-        if name not in self._properties:
+        if name not in self.properties:
             raise UnknownPropertyError(
                 f"the model compiled for {self.device_name} has no property {name}; "
                 f"it has: {', '.join(self.supported_properties())}"
             )
-        return self._properties[name]
+        return self.properties[name]
 
     def supported_properties(self) -> list[str]:
-        return sorted([*self._properties, props.supported_properties.name])
-
-    def set_property(self, config: Mapping[Any, Any]) -> None:
-        """Compiled models are configured at compile time; every property is read-only here."""
-        for key in config:
-            name = props.lookup_key(key).name
-            raise ReadOnlyPropertyError(
-                f"property {name} cannot be changed on a compiled model; pass it to compile_model"
-            )
+        return sorted([*self.properties, props.supported_properties.name])
 
     @property
     def optimal_number_of_requests(self) -> int:
-        return int(self._properties[props.optimal_number_of_infer_requests.name])
+        return int(self.properties[props.optimal_number_of_infer_requests.name])
 
-    def create_infer_request(self) -> InferRequest:
-        from .requests import InferRequest
+    # ---- plugin API 1, kept for one release --------------------------------------------------
 
-        return InferRequest(self)
+    def serve_with(self, executor: StreamsExecutor) -> None:
+        """Plugin API 1: pass the executor to ``CompiledModel.__init__`` instead."""
+        warnings.warn(
+            "CompiledModel.serve_with(executor) is plugin API 1; pass the executor to "
+            "CompiledModel.__init__(model, device_name, properties, executor) instead",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        self._use(executor)
 
-    def __call__(self, inputs: Any = None, share_inputs: bool = True) -> Results:
-        """Run one inference synchronously; thread-safe (each call is its own job)."""
-        outputs, _ = self.run_checked(self._checker.check_all(inputs if inputs is not None else {}))
-        return Results(self.outputs, outputs)
+    @property
+    def _executor(self) -> StreamsExecutor | None:
+        return self.executor
 
-    def infer_new_request(self, inputs: Any = None) -> Results:
-        return self(inputs)
+    @_executor.setter
+    def _executor(self, executor: StreamsExecutor) -> None:
+        self._use(executor)
 
-    async def infer_async(self, inputs: Any = None) -> Results:
-        """``await compiled.infer_async(inputs)``: run without blocking the event loop."""
-        arrays = self._checker.check_all(inputs if inputs is not None else {})
-        import asyncio  # here, not at import: most programs never use it
+    @property
+    def _properties(self) -> dict[str, Any]:
+        return self.properties
 
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Job] = loop.create_future()
-        job = Job(arrays, lambda done: post_to_loop(loop, _resolve, future, done))
-        self.watch(job)
-        self.submit(job)
-        job = await future
-        if job.error is not None:
-            raise job.error
-        return Results(self.outputs, job.outputs)
-
-    def __enter__(self) -> CompiledModel:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    @property
+    def _model(self) -> Model:
+        return self.model
 
     def __repr__(self) -> str:
-        return f"<CompiledModel {self._model.friendly_name!r} on {self.device_name}>"
+        return f"<{type(self).__name__} {self.model.friendly_name!r} on {self.device_name}>"
 
 
-def post_to_loop(loop: asyncio.AbstractEventLoop, callback: Any, *args: Any) -> None:
-    """Hand a completion to an event loop; a loop closed meanwhile has nobody left to tell."""
-    try:
-        loop.call_soon_threadsafe(callback, *args)
-    except RuntimeError:
-        if not loop.is_closed():
-            raise
+def run_job(
+    submit: Callable[[Job], None], inputs: Sequence[np.ndarray], job_ready: Callable[[Job], Any] | None = None
+) -> tuple[Sequence[np.ndarray], Any]:
+    """One job with ``inputs`` through ``submit``, waited for: ``(outputs, info)``, or its
+    error raised.  ``job_ready`` sees the job before it is submitted (to watch it)."""
+    finished = threading.Event()
+    job = Job(inputs, lambda _: finished.set())
+    if job_ready is not None:
+        job_ready(job)
+    submit(job)
+    finished.wait()
+    if job.error is not None:
+        raise job.error
+    return job.outputs, job.info  # type: ignore[return-value]
 
 
-def _resolve(future: asyncio.Future, job: Job) -> None:
-    if not future.cancelled():
-        future.set_result(job)
+def fast_path(compiled: CompiledModel, method: str) -> Callable[..., Any]:
+    """``compiled.submit`` or ``compiled.run``, or the executor's own method when the device
+    leaves the default in place: one Python call less per inference."""
+    executor = compiled.executor
+    if executor is not None and getattr(type(compiled), method) is getattr(CompiledModel, method):
+        return executor.submit if method == "submit" else executor.call
+    return getattr(compiled, method)
 
 
-__all__ = ["Availability", "CompiledModel", "Device"]
+__all__ = ["Availability", "CompiledModel", "Device", "Setting", "fast_path", "probe", "run_job"]

@@ -5,8 +5,8 @@ A plugin is a module (or object) named by an entry point in the ``ovlite`` group
     [project.entry-points.ovlite]
     mydevice = "ovlite_mydevice"
 
-The module declares ``OVLITE_PLUGIN_API = 1`` (the contract version it was written for) and
-implements the hooks below with ``@ovlite.hookimpl``.  Loading it must be cheap: import heavy
+The module declares ``OVLITE_PLUGIN_API = 2`` (the contract version it was written for) and
+implements the hooks below with ``@ovlite.plugin.hookimpl``.  Loading it must be cheap: import heavy
 runtimes (onnxruntime, drivers) inside the device's methods, not at module level.
 """
 
@@ -23,8 +23,19 @@ if TYPE_CHECKING:
 hookspec = pluggy.HookspecMarker("ovlite")
 hookimpl = pluggy.HookimplMarker("ovlite")
 
-#: The plugin contract version this core implements; a plugin declaring another is refused.
-PLUGIN_API_VERSION = 1
+#: The plugin contract version this core implements.
+PLUGIN_API_VERSION = 2
+#: Older contract versions still loaded, through aliases and with a deprecation warning.
+DEPRECATED_PLUGIN_APIS = frozenset({1})
+#: What a plugin of an older contract changes to declare the current one.
+UPGRADE_NOTES = {
+    1: "import the plugin API from ovlite.plugin; subclass ovlite.plugin.CompiledModel and "
+    "pass the StreamsExecutor to its constructor instead of calling serve_with or assigning "
+    "_executor; declare the device's settings once as Device.settings = (Setting(key, "
+    "default), ...) instead of config_keys plus defaults in device_properties(); meta devices "
+    "compile children with host.compile_child(...) instead of core.compile_model(...); then "
+    "declare OVLITE_PLUGIN_API = 2",
+}
 
 
 @hookspec

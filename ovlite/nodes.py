@@ -19,7 +19,8 @@ from .errors import ArgumentError
 from .shape import PartialShape
 
 if TYPE_CHECKING:
-    from .model import Model, Port
+    from .model import Model
+    from .ports import Port
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,7 @@ def results(model: Model, sources: Mapping[str, Port] | None = None) -> list[Nod
 
 def ordered_ops(model: Model) -> list[Node]:
     """Parameters, Constants, the operators in the graph's (topological) order, Results."""
-    from .model import Port, node_key
+    from .ports import Port, node_key
 
     proto = _with_inferred_shapes(model.proto)
     graph = proto.graph
@@ -224,7 +225,7 @@ def _type(onnx_type: int) -> Type:
 
 
 def _value(info: Any, name: str, index: int) -> Port:
-    from .model import Port, _value_info_shape
+    from .ports import Port, _value_info_shape
 
     if info is None:
         return Port("output", index, [name], PartialShape((), rank_is_dynamic=True), Type.dynamic)

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from .device import Availability
+from .availability import Availability
 from .errors import CompileError
 from .model import node_key
 

@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 import threading
+import warnings
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
@@ -47,6 +48,8 @@ class PluginInfo:
     version: str
     entry_point: str
     devices: list[str] = field(default_factory=list)
+    #: The plugin API the plugin declares (an older one loads with a deprecation warning).
+    api_version: int = hookspecs.PLUGIN_API_VERSION
 
 
 @dataclass
@@ -74,6 +77,16 @@ def _allowed(entry_point: metadata.EntryPoint) -> bool:
     return bool(allowed - {"none"}) and (
         entry_point.name.lower() in allowed or package.lower() in allowed
     )
+
+
+def _warn_deprecated_api(name: str, package: str, api: int) -> None:
+    message = (
+        f"ovlite plugin {name} ({package}) declares plugin API {api}, which this core still "
+        f"loads for one release; plugin API {hookspecs.PLUGIN_API_VERSION} is current. To "
+        f"upgrade: {hookspecs.UPGRADE_NOTES[api]}"
+    )
+    log.warning(message)
+    warnings.warn(message, DeprecationWarning, stacklevel=3)
 
 
 class PluginRegistry:
@@ -143,7 +156,9 @@ class PluginRegistry:
         """
         name = name or getattr(plugin, "__name__", None) or type(plugin).__name__
         api = getattr(plugin, "OVLITE_PLUGIN_API", None if strict else hookspecs.PLUGIN_API_VERSION)
-        if api != hookspecs.PLUGIN_API_VERSION:
+        if api in hookspecs.DEPRECATED_PLUGIN_APIS:
+            _warn_deprecated_api(name, package, api)
+        elif api != hookspecs.PLUGIN_API_VERSION:
             declared = (
                 "does not declare OVLITE_PLUGIN_API"
                 if api is None
@@ -161,7 +176,7 @@ class PluginRegistry:
         except Exception as exc:
             self._fail(name, package, f"registration failed: {exc}")
             return None
-        info = PluginInfo(name, package, version, entry_point)
+        info = PluginInfo(name, package, version, entry_point, api_version=api)
         impls = [i for i in self._manager.hook.ovlite_devices.get_hookimpls() if i.plugin is plugin]
         for impl in impls:
             try:
@@ -181,7 +196,7 @@ class PluginRegistry:
             self._fail(
                 info.name,
                 info.package,
-                f"ovlite_devices() returned {device!r}, not a named ovlite.Device",
+                f"ovlite_devices() returned {device!r}, not a named ovlite.plugin.Device",
             )
             return
         family = device.name.upper()

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .binding import Results
-from .device import post_to_loop
 from .errors import (
     ArgumentError,
     InputNameError,
@@ -23,6 +22,7 @@ from .errors import (
     RequestBusyError,
     RequestCancelledError,
 )
+from .event_loops import post_to_loop
 from .fork import reset_after_fork
 from .jobs import Job
 from .model import Port, find_port
@@ -31,7 +31,7 @@ from .tensor import Tensor
 if TYPE_CHECKING:
     import asyncio
 
-    from .device import CompiledModel
+    from .compiled_model import CompiledModel
 
 
 #: ``current``: the (queue, request) whose callback runs in this thread, if any.
@@ -77,7 +77,7 @@ class InferRequest:
 
     def __init__(self, compiled: CompiledModel) -> None:
         self._compiled = compiled
-        self._checker = compiled._checker
+        self._checker = compiled.input_checker
         self._inputs: list[np.ndarray | None] = [None] * self._checker.count
         # True where the bound input is the request's own buffer, which a copying call may
         # overwrite; a caller's array (share_inputs, set_tensor) never is
@@ -299,8 +299,7 @@ class InferRequest:
             self._error = None
             self._job = job
             self._started = time.perf_counter()
-            self._compiled.watch(job)
-            self._compiled.submit(job)
+            self._compiled.start(job)
         except BaseException:
             if self._job is None or not self._job.done:
                 self._job = None

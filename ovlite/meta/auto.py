@@ -44,7 +44,8 @@ from typing import Any
 import numpy as np
 
 from .. import properties as props
-from ..device import CompiledModel, Device, probe
+from ..availability import probe
+from ..device import CompiledModel, Device, run_job
 from ..device_string import DeviceSpec, without_count
 from ..element_type import Type
 from ..errors import (
@@ -53,6 +54,7 @@ from ..errors import (
     OvliteError,
     RequestCancelledError,
 )
+from ..host import DeviceHost
 from ..jobs import Job
 from ..model import Model
 from ..properties.hint import ExecutionMode, PerformanceMode
@@ -91,16 +93,16 @@ class AutoDevice(Device):
         return "AUTO (automatic device selection)"
 
     def compile_model(
-        self, model: Model, spec: DeviceSpec, config: dict[str, Any], core: Any
+        self, model: Model, spec: DeviceSpec, config: dict[str, Any], host: DeviceHost
     ) -> CompiledModel:
-        candidates, notes = self.candidates(spec, config, core)
+        candidates, notes = self.candidates(spec, config, host)
         hint = config.get(props.hint.performance_mode.name, PerformanceMode.LATENCY)
         if hint == PerformanceMode.CUMULATIVE_THROUGHPUT:
-            return self._compile_all(model, spec, config, core, candidates, notes)
-        return AutoCompiledModel(model, str(spec), candidates, notes, hint, config, core)
+            return self._compile_all(model, spec, config, host, candidates, notes)
+        return AutoCompiledModel(model, str(spec), candidates, notes, hint, config, host)
 
     def candidates(
-        self, spec: DeviceSpec, config: dict[str, Any], core: Any
+        self, spec: DeviceSpec, config: dict[str, Any], host: DeviceHost
     ) -> tuple[list[DeviceSpec], list[str]]:
         """Candidates in order, and notes on the devices left out."""
         notes: list[str] = []
@@ -115,7 +117,7 @@ class AutoDevice(Device):
         if not listed:
             devices = [
                 (name, device)
-                for name, device in core.devices().items()
+                for name, device in host.devices().items()
                 if not device.is_meta and name not in excluded
             ]
             devices.sort(key=lambda item: (-item[1].priority, item[0]))
@@ -134,16 +136,16 @@ class AutoDevice(Device):
             raise DeviceUnavailableError(
                 f"{spec}: no candidate device is left for AUTO"
                 + (f" once {', '.join(sorted(excluded))} are excluded" if excluded else "")
-                + f"; devices that can run here: {', '.join(core.available_devices) or 'none'}"
+                + f"; devices that can run here: {', '.join(host.available_devices) or 'none'}"
                 + ("; " + "; ".join(notes) if notes else "")
             )
         return listed, notes
 
-    def _compile_all(self, model, spec, config, core, candidates, notes):  # noqa: ANN001, ANN202
+    def _compile_all(self, model, spec, config, host, candidates, notes):  # noqa: ANN001, ANN202
         children = []
         for candidate in candidates:
             compiled = try_compile(
-                model, candidate, config, core, PerformanceMode.THROUGHPUT, notes
+                model, candidate, config, host, PerformanceMode.THROUGHPUT, notes
             )
             if compiled is not None:
                 children.append(make_child(candidate, compiled))
@@ -155,7 +157,7 @@ class AutoDevice(Device):
             model, str(spec), children, PerformanceMode.CUMULATIVE_THROUGHPUT
         )
         reason = f"CUMULATIVE_THROUGHPUT: all of {', '.join(c.name for c in children)} as MULTI"
-        multi._properties[props.configuration_reason.name] = "; ".join([reason, *notes])
+        multi.properties[props.configuration_reason.name] = "; ".join([reason, *notes])
         return multi
 
 
@@ -178,15 +180,15 @@ def try_compile(
     model: Model,
     candidate: DeviceSpec,
     config: dict[str, Any],
-    core: Any,
+    host: DeviceHost,
     hint: Any,
     notes: list[str],
 ) -> CompiledModel | None:
     """Compile on one candidate, or record why it cannot run the model."""
     try:
-        device = core._device(candidate)
+        device = host.device(candidate)
         config_share = child_config(precision_config(config, device), candidate, device, hint)
-        return core.compile_model(model, without_count(candidate), config_share)
+        return host.compile_child(model, without_count(candidate), config_share)
     except OvliteError as exc:
         notes.append(f"{candidate.full_name} skipped: {exc}")
         log.debug("AUTO: %s cannot run %s: %s", candidate.full_name, model.friendly_name, exc)
@@ -204,11 +206,11 @@ class AutoCompiledModel(MultiCompiledModel):
         notes: list[str],
         hint: Any,
         config: dict[str, Any],
-        core: Any,
+        host: DeviceHost,
     ) -> None:
         self._model_for_fallback = model
         self._config = config
-        self._core = core
+        self._host = host
         self._hint = hint
         self._notes = notes
         self._candidates = list(candidates)
@@ -236,7 +238,7 @@ class AutoCompiledModel(MultiCompiledModel):
         chosen = self._remaining[0]
         quick = self._quick_candidate() if startup else None
         first: Child | None = None
-        if quick is not None and (measuring or not core._device(chosen).quick_compile):
+        if quick is not None and (measuring or not host.device(chosen).quick_compile):
             first = self._compile(quick)
         if first is None:
             first = self._compile_first_that_works()
@@ -244,8 +246,8 @@ class AutoCompiledModel(MultiCompiledModel):
         self.balancer.spare = self._spare if self._runtime_fallback else None
         self._direct: Child | None = first  # the child requests go to, bypassing the balancer
         self._choice = first.name if measuring else chosen.full_name
-        self._properties[props.device.priorities.name] = [c.full_name for c in candidates]
-        self._properties[props.hint.execution_mode.name] = config.get(
+        self.properties[props.device.priorities.name] = [c.full_name for c in candidates]
+        self.properties[props.hint.execution_mode.name] = config.get(
             props.hint.execution_mode.name, ExecutionMode.PERFORMANCE
         )
         self._background: threading.Thread | None = None
@@ -312,7 +314,7 @@ class AutoCompiledModel(MultiCompiledModel):
             job.begin()
             self.balancer.take_over(job, failed_on, error)
 
-        return self._submit_and_wait(inputs, watched=False, submit=retry)
+        return run_job(retry, inputs)
 
     def submit(self, job: Job) -> None:
         if self._wants_calibration:
@@ -356,7 +358,7 @@ class AutoCompiledModel(MultiCompiledModel):
     def _quick_candidate(self) -> DeviceSpec | None:
         """The candidate to serve from while the others compile: the first that compiles
         quickly (CPU), if any."""
-        return next((c for c in self._remaining if self._core._device(c).quick_compile), None)
+        return next((c for c in self._remaining if self._host.device(c).quick_compile), None)
 
     def _compile(self, candidate: DeviceSpec) -> Child | None:
         """Compile one candidate (taking it off the remaining list), timing the compile."""
@@ -369,7 +371,7 @@ class AutoCompiledModel(MultiCompiledModel):
             self._model_for_fallback,
             candidate,
             self._config,
-            self._core,
+            self._host,
             self._hint,
             self._notes,
         )
@@ -542,7 +544,7 @@ class AutoCompiledModel(MultiCompiledModel):
     def _describe_candidates(self) -> list[tuple[str, str, str]]:
         described = []
         for candidate in self._candidates:
-            device = self._core._device(candidate)
+            device = self._host.device(candidate)
             described.append(
                 (
                     candidate.full_name,
@@ -581,9 +583,9 @@ class AutoCompiledModel(MultiCompiledModel):
                 self.balancer.remove_child(loser)
             else:
                 loser.compiled.close()
-        self._properties[props.hint.inference_precision.name] = reported_precision(winner.compiled)
+        self.properties[props.hint.inference_precision.name] = reported_precision(winner.compiled)
         log.info(
-            "AUTO: serving %s from %s (%s)", self._model.friendly_name, winner.name, self._decision
+            "AUTO: serving %s from %s (%s)", self.model.friendly_name, winner.name, self._decision
         )
         self._describe()
 
@@ -641,12 +643,12 @@ class AutoCompiledModel(MultiCompiledModel):
         for m in self._measurements:
             details = ", ".join(x for x in (m.figure(), m.precision, m.accuracy()) if x)
             parts.append(f"{m.device}: {details}: {m.verdict}")
-        self._properties[props.configuration_reason.name] = "; ".join(parts + self._notes)
-        self._properties[props.intel_auto.measurements.name] = [
+        self.properties[props.configuration_reason.name] = "; ".join(parts + self._notes)
+        self.properties[props.intel_auto.measurements.name] = [
             m.to_dict() for m in self._measurements
         ]
-        if props.hint.inference_precision.name not in self._properties:
-            self._properties[props.hint.inference_precision.name] = reported_precision(
+        if props.hint.inference_precision.name not in self.properties:
+            self.properties[props.hint.inference_precision.name] = reported_precision(
                 self._direct.compiled  # type: ignore[union-attr]
             )
         self._refresh()

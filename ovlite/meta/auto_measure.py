@@ -208,9 +208,10 @@ def _time_queue(
 ) -> tuple[float, int]:
     """Inferences per second through an ``AsyncInferQueue`` fed until the deadline (after
     one warm-up pass of every request), and how many ran."""
+    from ..compiled_model import CompiledModel as UserCompiledModel
     from ..requests import AsyncInferQueue
 
-    queue = AsyncInferQueue(compiled)
+    queue = AsyncInferQueue(UserCompiledModel(compiled))
     feeds = list(inputs)
     lock = threading.Lock()
     completed = [0]

@@ -40,7 +40,7 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -60,9 +60,10 @@ from ..errors import (
     RequestCancelledError,
 )
 from ..fork import reset_after_fork
+from ..host import DeviceHost
 from ..jobs import Job
 from ..model import Model
-from ..streams import in_worker_thread
+from ..settings import Setting
 from .multi import child_config
 
 log = logging.getLogger("ovlite.meta")
@@ -216,23 +217,20 @@ class BatchDevice(Device):
 
     name = "BATCH"
     is_meta = True
-    config_keys = frozenset({TIMEOUT})
+    settings = (Setting(props.auto_batch_timeout, DEFAULT_TIMEOUT_MS),)
 
     def full_device_name(self, device_id: str | None = None) -> str:
         return "BATCH (automatic batching of requests)"
 
-    def device_properties(self, device_id: str | None = None) -> dict[str, Any]:
-        return {TIMEOUT: DEFAULT_TIMEOUT_MS}
-
     def compile_model(
-        self, model: Model, spec: DeviceSpec, config: dict[str, Any], core: Any
+        self, model: Model, spec: DeviceSpec, config: dict[str, Any], host: DeviceHost
     ) -> CompiledModel:
         child = self.child_spec(spec)
-        device = core._device(child)
+        device = host.device(child)
         size = child.count
         origin = f"BATCH:{child.full_name}({size})" if size else ""
         if size is None:
-            size = reported_batch_size(core, child, model, config)
+            size = reported_batch_size(host, child, model, config)
             if size is None and child.is_composite:
                 raise CompileError(
                     f"{spec}: {child} reports no OPTIMAL_BATCH_SIZE and a composite device "
@@ -251,10 +249,9 @@ class BatchDevice(Device):
         child_cfg = child_config(config, child, device, None)
         child_cfg.pop(TIMEOUT, None)
         child_cfg.pop(ALLOW, None)
-        if _core_consumes(ALLOW):  # no automatic batching of the child on top of this one
-            child_cfg[ALLOW] = False
+        child_cfg[ALLOW] = False  # no automatic batching of the child on top of this one
         target = without_count(child)
-        compiled = core.compile_model(plan.child_model, target, child_cfg)
+        compiled = host.compile_child(plan.child_model, target, child_cfg)
         return BatchCompiledModel(
             model, name, compiled, size, timeout, plan, f"batch size from {origin}"
         )
@@ -268,18 +265,30 @@ class BatchDevice(Device):
             "BATCH batches on one device; use MULTI:BATCH:... for several",
         )
 
+    def batch_automatically(
+        self,
+        model: Model,
+        spec: DeviceSpec,
+        config: dict[str, Any],
+        timeout_ms: int | None,
+        compile_on_device: Callable[[Model], CompiledModel],
+        host: DeviceHost,
+    ) -> CompiledModel | None:
+        """Automatic batching for the core (see :class:`ovlite.plugin.AutomaticBatching`)."""
+        return auto_batch(model, spec, config, timeout_ms, compile_on_device, host)
+
 
 def reported_batch_size(
-    core: Any, spec: DeviceSpec, model: Model | None = None, config: dict[str, Any] | None = None
+    host: DeviceHost, spec: DeviceSpec, model: Model | None = None, config: dict[str, Any] | None = None
 ) -> int | None:
     """The ``OPTIMAL_BATCH_SIZE`` a device reports (for ``model`` when the device sizes
     batches per model, see :meth:`Device.model_batch_size`), or ``None`` when it reports none."""
     if model is not None and not spec.is_composite:
-        size = core._device(spec).model_batch_size(model, spec.id, config or {})
+        size = host.device(spec).model_batch_size(model, spec.id, config or {})
         if size is not None:
             return int(size)
     try:
-        value = core.get_property(
+        value = host.get_property(
             str(spec) if spec.is_composite else spec.full_name, OPTIMAL_BATCH_SIZE
         )
     except OvliteError:
@@ -291,44 +300,38 @@ def reported_batch_size(
     return size if size >= 1 else None
 
 
-def _core_consumes(key: str) -> bool:
-    """Whether the core takes the automatic-batching keys itself (see ``Core.compile_model``)."""
-    from .. import core as core_module
-
-    return key in getattr(core_module, "BATCH_KEYS", ())
-
-
 def auto_batch(
     model: Model,
     spec: DeviceSpec,
-    device: Device,
     config: dict[str, Any],
     timeout_ms: int | None,
-    core: Any,
+    compile_on_device: Callable[[Model], CompiledModel],
+    host: DeviceHost,
 ) -> CompiledModel | None:
     """Automatic batching, for ``Core.compile_model`` (THROUGHPUT on a plain device).
 
     Returns ``None`` when the device reports no ``OPTIMAL_BATCH_SIZE`` above 1 (the core then
     compiles as usual).  Otherwise returns the model compiled on the device and wrapped in
     BATCH, or, for a model that cannot be batched, compiled on the device alone with the reason
-    added to its ``OVLITE_CONFIGURATION_REASON``.  It compiles through ``device.compile_model``
-    with the core's checked ``config``, so it never recurses into itself.
+    added to its ``OVLITE_CONFIGURATION_REASON``.  It compiles through ``compile_on_device``
+    (the device itself, with the core's checked ``config`` and error handling), so it never
+    recurses into itself.
     """
-    size = reported_batch_size(core, spec, model, config)
+    size = reported_batch_size(host, spec, model, config)
     if size is None or size < 2:
         return None
     name = f"BATCH:{spec.full_name}({size})"
     try:
         plan = plan_batching(model, name)
     except CompileError as exc:
-        compiled = device.compile_model(model, spec, config, core)
+        compiled = compile_on_device(model)
         reason = props.configuration_reason.name
         note = f"automatic batching not applied: {exc}"
-        previous = compiled._properties.get(reason)
-        compiled._properties[reason] = f"{previous}; {note}" if previous else note
+        previous = compiled.properties.get(reason)
+        compiled.properties[reason] = f"{previous}; {note}" if previous else note
         log.info("%s: %s", spec.full_name, note)
         return compiled
-    child = device.compile_model(plan.child_model, spec, config, core)
+    child = compile_on_device(plan.child_model)
     timeout = DEFAULT_TIMEOUT_MS if timeout_ms is None else int(timeout_ms)
     return BatchCompiledModel(
         model,
@@ -389,9 +392,8 @@ class BatchCompiledModel(CompiledModel):
             child, size, timeout_ms / 1000.0, name, pool_size=child_requests + 1
         )
         weakref.finalize(self, self._collector.close)
-        self.submit = self._collector.submit  # type: ignore[method-assign]
 
-    def submit(self, job: Job) -> None:  # replaced per instance by the collector's
+    def submit(self, job: Job) -> None:
         self._collector.submit(job)
 
     def run(self, inputs: Sequence[np.ndarray]) -> tuple[Sequence[np.ndarray], Any]:
@@ -400,14 +402,12 @@ class BatchCompiledModel(CompiledModel):
             raise DeviceClosedError(f"{self.device_name} is closed")
         return self.child.run(inputs)
 
-    def run_checked(self, arrays: Sequence[np.ndarray]) -> tuple[Sequence[np.ndarray], Any]:
+    def submit_alone(self, job: Job) -> None:
         """Sync calls under ``OVLITE_INFERENCE_TIMEOUT`` also skip the batch: the watched job
         goes straight to the child instead of through :meth:`submit`."""
-        if not self._timeout_ms or in_worker_thread():
-            return self.run(arrays)
         if self._closed:
             raise DeviceClosedError(f"{self.device_name} is closed")
-        return self._submit_and_wait(arrays, watched=True, submit=self.child.submit)
+        self.child.submit(job)
 
     def get_property(self, key: Any) -> Any:
         name = props.lookup_key(key).name

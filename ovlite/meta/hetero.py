@@ -11,7 +11,7 @@ Settings: ``PERFORMANCE_HINT`` (LATENCY: one stream; THROUGHPUT: two), ``NUM_STR
 (how many inferences run on the session at once), ``PERFORMANCE_HINT_NUM_REQUESTS`` (caps
 the streams a hint picks), ``INFERENCE_NUM_THREADS`` (the session's intra-op threads; else
 the last child's ``INFERENCE_NUM_THREADS`` from ``DEVICE_PROPERTIES``; else ONNX Runtime's
-default, one per physical core), ``DEVICE_PRIORITIES`` (the children for a bare
+default, one per physical host), ``DEVICE_PRIORITIES`` (the children for a bare
 ``HETERO``) and ``DEVICE_PROPERTIES`` (each child's own settings, checked by the child and
 handed to its ``onnxruntime_provider``).
 """
@@ -22,8 +22,8 @@ import logging
 from typing import Any
 
 from .. import properties as props
-from ..core import BATCH_KEYS
-from ..device import CompiledModel, Device, probe
+from ..availability import probe
+from ..device import CompiledModel, Device
 from ..device_string import DeviceSpec
 from ..errors import (
     ChildDeviceError,
@@ -33,6 +33,7 @@ from ..errors import (
     UnknownPropertyError,
     close_matches,
 )
+from ..host import DeviceHost
 from ..model import Model
 from ..properties.hint import PerformanceMode
 from ..properties.streams import Num
@@ -76,7 +77,7 @@ class HeteroDevice(Device):
 
     def check_config(self, config: Any) -> None:
         """Refuse settings HETERO does not take; children take theirs in DEVICE_PROPERTIES."""
-        unsupported = [k for k in config if k not in self.config_keys and k not in BATCH_KEYS]
+        unsupported = [k for k in config if k not in self.config_keys and k not in props.BATCH_KEYS]
         if unsupported:
             raise UnknownPropertyError(
                 f"device HETERO does not take {', '.join(unsupported)}"
@@ -86,7 +87,7 @@ class HeteroDevice(Device):
             )
 
     def providers(
-        self, spec: DeviceSpec, config: dict[str, Any], core: Any
+        self, spec: DeviceSpec, config: dict[str, Any], host: DeviceHost
     ) -> tuple[list[DeviceSpec], list[tuple[str, dict[str, str]]]]:
         """The children and, in the same order, the execution provider each stands for."""
         self.check_config(config)
@@ -98,7 +99,7 @@ class HeteroDevice(Device):
                 raise DeviceStringError(
                     str(spec), 0, f"HETERO takes plain devices, not {child} (HETERO:GPU,CPU)"
                 )
-            device = core._device(child)
+            device = host.device(child)
             if device.is_meta:
                 raise ChildDeviceError(
                     f"HETERO cannot use {child.full_name}: it is a meta device; HETERO splits "
@@ -130,18 +131,18 @@ class HeteroDevice(Device):
         return children, providers
 
     def compile_model(
-        self, model: Model, spec: DeviceSpec, config: dict[str, Any], core: Any
+        self, model: Model, spec: DeviceSpec, config: dict[str, Any], host: DeviceHost
     ) -> CompiledModel:
-        children, providers = self.providers(spec, config, core)
+        children, providers = self.providers(spec, config, host)
         return HeteroCompiledModel(model, spec, children, providers, config)
 
     def query_model(
-        self, model: Model, spec: DeviceSpec, config: dict[str, Any], core: Any
+        self, model: Model, spec: DeviceSpec, config: dict[str, Any], host: DeviceHost
     ) -> dict[str, str]:
         """Each node and the child device ONNX Runtime's partitioner gives it."""
         from ..onnxruntime import query_placement
 
-        children, providers = self.providers(spec, config, core)
+        children, providers = self.providers(spec, config, host)
         names = [child.full_name for child in children]
         what = f"{spec} could not query model {model.friendly_name!r}"
         return query_placement(model.proto, providers, names, what)
@@ -279,7 +280,7 @@ def _threads(config: dict[str, Any], children: list[DeviceSpec]) -> tuple[int, s
     share = {**per_device.get(last.name, {}), **per_device.get(last.full_name, {})}
     if share.get(key):
         return int(share[key]), f"{key}={int(share[key])} from {last.full_name}'s settings"
-    return 0, "ONNX Runtime's default threads (one per physical core)"
+    return 0, "ONNX Runtime's default threads (one per physical host)"
 
 
 def _count_nodes(assigned: dict[str, str], devices: dict[str, str]) -> dict[str, int]:

@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 
 from .. import properties as props
-from ..core import BATCH_KEYS
 from ..device import CompiledModel, Device
 from ..device_string import DeviceSpec, parse_device, without_count
 from ..errors import DeviceClosedError, DeviceStringError
+from ..host import DeviceHost
 from ..jobs import Job
 from ..model import Model
 from ..properties.hint import PerformanceMode
@@ -51,7 +51,7 @@ def child_config(
     """A child's share: the settings it takes, the hint, then its DEVICE_PROPERTIES entry."""
     shared = {k: v for k, v in config.items() if k not in META_KEYS}
     if not device.is_meta:  # the core takes the automatic-batching keys for any device
-        shared = {k: v for k, v in shared.items() if k in device.config_keys or k in BATCH_KEYS}
+        shared = {k: v for k, v in shared.items() if k in device.config_keys or k in props.BATCH_KEYS}
     if hint is not None and (
         device.is_meta or props.hint.performance_mode.name in device.config_keys
     ):
@@ -74,7 +74,7 @@ class MultiDevice(Device):
         return "MULTI (load balancing over several devices)"
 
     def compile_model(
-        self, model: Model, spec: DeviceSpec, config: dict[str, Any], core: Any
+        self, model: Model, spec: DeviceSpec, config: dict[str, Any], host: DeviceHost
     ) -> CompiledModel:
         specs = child_specs(spec, config, "MULTI")
         for child in specs:
@@ -87,9 +87,9 @@ class MultiDevice(Device):
             hint = PerformanceMode.THROUGHPUT
         children = []
         for child in specs:
-            device = core._device(child)
+            device = host.device(child)
             config_share = child_config(config, child, device, hint)
-            compiled = core.compile_model(model, without_count(child), config_share)
+            compiled = host.compile_child(model, without_count(child), config_share)
             children.append(make_child(child, compiled))
         return MultiCompiledModel(
             model, str(spec), children, config.get(props.hint.performance_mode.name, hint)
@@ -121,9 +121,9 @@ class MultiCompiledModel(CompiledModel):
         self._refresh()
 
     def _refresh(self) -> None:
-        self._properties[props.execution_devices.name] = self.balancer.active_names()
-        self._properties[props.optimal_number_of_infer_requests.name] = self.balancer.capacity
-        self._properties[props.dropped_devices.name] = self.balancer.dropped()
+        self.properties[props.execution_devices.name] = self.balancer.active_names()
+        self.properties[props.optimal_number_of_infer_requests.name] = self.balancer.capacity
+        self.properties[props.dropped_devices.name] = self.balancer.dropped()
 
     def submit(self, job: Job) -> None:
         if self._closed:

@@ -102,7 +102,15 @@ configuration_reason = define(
     doc="Why the device chose its streams, threads and requests (ovlite's own key).",
 )
 
+#: Settings the core applies itself for any device (a timeout); they never reach a plugin.
+CORE_KEYS = frozenset({inference_timeout.name})
+#: Automatic-batching settings: the core takes them for plain devices, so every device accepts
+#: them without listing them; meta devices receive them (BATCH uses ``AUTO_BATCH_TIMEOUT``).
+BATCH_KEYS = frozenset({hint.allow_auto_batching.name, auto_batch_timeout.name})
+
 __all__ = [
+    "BATCH_KEYS",
+    "CORE_KEYS",
     "KEYS",
     "MAX_TIMEOUT_MS",
     "CacheMode",
@@ -113,6 +121,7 @@ __all__ = [
     "compilation_num_threads",
     "enable_mmap",
     "enable_weightless",
+    "any_value",
     "enum_of",
     "force_tbb_terminate",
     "key_cache_group_size",
