@@ -477,14 +477,14 @@ class _Collector:
         if any(type(a) is not np.ndarray and is_device_tensor(a) for a in inputs):
             # device tensors stay where they are: the request runs alone on the child
             if self._closed:
-                job.set_error(DeviceClosedError(f"{self.name} is closed"))
+                job.refuse(DeviceClosedError(f"{self.name} is closed"))
             else:
                 self.child.submit(job)
             return
         rows = inputs[0].shape[0]
         if any(a.shape[0] != rows for a in inputs):
             sizes = ", ".join(str(a.shape[0]) for a in inputs)
-            job.set_error(
+            job.refuse(
                 InputShapeError(
                     f"{self.name}: every input of a request must have the same batch size "
                     f"(dim 0); got {sizes}"
@@ -513,7 +513,7 @@ class _Collector:
                         self._start_timer()
                     self._cond.notify()
         if closed:
-            job.set_error(DeviceClosedError(f"{self.name} is closed"))
+            job.refuse(DeviceClosedError(f"{self.name} is closed"))
             return
         for batch in ready:
             self._dispatch(batch)
