@@ -304,12 +304,13 @@ class LoadBalancer:
         return on_idle
 
     def _cancel(self, attempt: _Attempt) -> None:
-        if not attempt.started and not attempt.job.begin():
-            return  # cancelled or expired already
         error = DeviceClosedError(f"{self.name} was closed before the job could run")
         if attempt.errors:
             error.__cause__ = next(reversed(attempt.errors.values()))
-        attempt.job.set_error(error)
+        if attempt.started:  # a retry: the job is this balancer's already
+            attempt.job.set_error(error)
+        else:
+            attempt.job.refuse(error)  # left alone when cancelled or expired already
 
     def _dispatch(self, child: Child, attempt: _Attempt) -> None:
         """Hand ``attempt`` to ``child``, which the caller gave a slot (``_handing_over``)."""

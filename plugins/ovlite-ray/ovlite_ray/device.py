@@ -279,8 +279,7 @@ class RayCompiledModel(CompiledModel):
             if not refused:
                 self._outstanding += 1
         if refused:
-            if job.begin():
-                job.set_error(DeviceClosedError(f"{self.device_name} is closed"))
+            job.refuse(DeviceClosedError(f"{self.device_name} is closed"))
             return
         on_done = job.on_done
 
@@ -413,12 +412,9 @@ class _NoReplica(CompiledModel):
         super().__init__(owner._model, f"{owner.device_name} (no replica left)", {})
 
     def submit(self, job: Job) -> None:
-        if job.begin():
-            job.set_error(
-                InferenceError(
-                    f"{self.device_name}: every replica was lost and none could be started"
-                )
-            )
+        job.refuse(
+            InferenceError(f"{self.device_name}: every replica was lost and none could be started")
+        )
 
 
 __all__ = ["RayCompiledModel", "RayDevice", "ReplicaLostError"]
