@@ -92,6 +92,15 @@ class Job:
         """Finish the job with an error; the caller that started it will see this error."""
         self._finish(None, error, info)
 
+    def refuse(self, error: BaseException) -> bool:
+        """Finish a job that will not run (its compiled model is closed, say) with ``error``:
+        claims it with :meth:`begin`, so a job already cancelled (or expired, or claimed by
+        someone else) is left alone.  ``True`` when this call finished the job."""
+        if not self.begin():
+            return False
+        self.set_error(error)
+        return True
+
     def reopen(self, on_done: Callable[[Job], Any] | None) -> BaseException:
         """Make a job that has just failed runnable again, before anybody saw the failure:
         a meta device that intercepted its child's error (by wrapping ``on_done``) runs the

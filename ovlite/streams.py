@@ -107,8 +107,7 @@ class StreamsExecutor(Generic[Context]):
                     self._start_workers()
                 self._jobs.put(job)
                 return
-        if job.begin():  # not when the caller cancelled it meanwhile
-            job.set_error(DeviceClosedError(f"{self.name} is closed"))
+        job.refuse(DeviceClosedError(f"{self.name} is closed"))
 
     def call(self, inputs: Sequence[np.ndarray]) -> tuple[Sequence[np.ndarray], Any]:
         """Run one inference in the calling thread on an idle context (waiting for one if
@@ -252,8 +251,7 @@ class StreamsExecutor(Generic[Context]):
 
     def _cancel(self, jobs: list[Job], reason: str) -> None:
         for job in jobs:
-            if job.begin():
-                job.set_error(RequestCancelledError(f"{self.name} {reason}"))
+            job.refuse(RequestCancelledError(f"{self.name} {reason}"))
 
 
 @atexit.register

@@ -415,6 +415,36 @@ def test_close_runs_what_is_pending_and_refuses_what_comes_after(core: ov.Core) 
         compiled({0: mlp_input(3)})
 
 
+@pytest.mark.parametrize("on_device", [False, True], ids=["numpy", "device tensor"])
+def test_a_cancelled_job_submitted_after_close_ends_once_cancelled(
+    core: ov.Core, on_device: bool
+) -> None:
+    compiled = compile_batch(core, MLP, "BATCH:CPU(4)")
+    compiled.close()
+    data = mlp_input(0)
+    if on_device:
+        import onnxruntime
+
+        data = onnxruntime.OrtValue.ortvalue_from_numpy(data)
+    ends: list[ov.Job] = []
+    job = ov.Job([data], ends.append)
+    job.cancel()
+    compiled.submit(job)  # closed, and the job was cancelled meanwhile: nothing more to do
+    assert ends == [job]
+    assert isinstance(job.error, ov.RequestCancelledError)
+
+
+def test_a_cancelled_job_with_mismatched_rows_ends_once_cancelled(core: ov.Core) -> None:
+    compiled = compile_batch(core, TWO, "BATCH:CPU(4)")
+    ends: list[ov.Job] = []
+    job = ov.Job([np.zeros((1, 4), np.float32), np.zeros((2, 4), np.int64)], ends.append)
+    job.cancel()
+    compiled.submit(job)  # refused for its shapes, but it was cancelled already
+    assert ends == [job]
+    assert isinstance(job.error, ov.RequestCancelledError)
+    compiled.close()
+
+
 def test_a_sync_inference_runs_alone_at_once(core: ov.Core) -> None:
     compiled = compile_batch(core, MLP, "BATCH:CPU(4)")  # a batch would wait 10 minutes
     reference = core.compile_model(MLP, "CPU")

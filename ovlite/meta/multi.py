@@ -127,8 +127,7 @@ class MultiCompiledModel(CompiledModel):
 
     def submit(self, job: Job) -> None:
         if self._closed:
-            if job.begin():  # not when the caller cancelled it meanwhile
-                job.set_error(DeviceClosedError(f"{self.device_name} is closed"))
+            job.refuse(DeviceClosedError(f"{self.device_name} is closed"))
             return
         self.balancer.submit(job)
 

@@ -8,11 +8,10 @@ spare ones); the caller sees an error only when every child failed it.  Each use
 finishes exactly once: the child runs its own job, and only the final outcome is passed on.
 
 The balancer also guards against a child that drags the total down (two devices sharing the
-same cores, say): once the children are saturated it measures the total completion rate with
-every child, then with only the fastest one, and stops feeding the others when that is
-faster.  The probe repeats every ``reprobe_seconds`` with every child back in, so a decision
-taken under passing load is undone once it no longer holds.  A child that fails several jobs
-in a row is dropped for good.  Both are logged, and listed by ``OVLITE_DROPPED_DEVICES``.
+same cores, say) through the "fastest child alone" probe, a placement policy in
+``placement_probe.py`` that it tells about each placement and each completion.  A child that
+fails several jobs in a row is dropped for good.  Both are logged, and listed by
+``OVLITE_DROPPED_DEVICES``.
 """
 
 from __future__ import annotations
@@ -20,48 +19,26 @@ from __future__ import annotations
 import collections
 import logging
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ..device import CompiledModel
 from ..errors import DeviceClosedError, InferenceError, OvliteError, RequestCancelledError
 from ..fork import reset_after_fork
 from ..jobs import Job
+from .child import Child
+from .placement_probe import PlacementProbe
 
 log = logging.getLogger("ovlite.meta")
 
 #: Consecutive failures after which a child is no longer fed.
 FAILURES_TO_DROP = 3
-#: The probe keeps only the fastest child when that alone is this much faster than all.
-PROBE_MARGIN = 1.03
-#: Mean share of busy slots at which the children count as kept busy.
-SATURATED = 0.75
-#: Completions a probe window needs at least, besides its minimum duration.
-PROBE_MIN_COMPLETIONS = 30
 #: What a ``spare`` callback returns when a child is on its way (a replacement starting): the
 #: job waits in the queue for it instead of failing, and nobody blocks meanwhile.  If the child
 #: never comes, the callback's owner calls :meth:`LoadBalancer.fail_stranded`.
 CHILD_COMING = object()
-
-
-@dataclass(eq=False)
-class Child:
-    """One child compiled model and its bookkeeping."""
-
-    name: str
-    compiled: CompiledModel
-    capacity: int
-    enabled: bool = True
-    busy: int = 0
-    completed: int = 0
-    failures_in_a_row: int = 0
-    dropped_reason: str = ""
-    dropped_by_probe: bool = False
-    completed_at_mark: int = 0
 
 
 @dataclass(eq=False)
@@ -72,21 +49,6 @@ class _Attempt:
     job: Job
     errors: dict[Child, BaseException] = field(default_factory=dict)
     started: bool = False
-
-
-@dataclass
-class _Probe:
-    """Measures whether the fastest child alone beats all children together."""
-
-    phase: str = "warmup"  # warmup -> all -> best -> done -> (after a while) all -> ...
-    next_round: float = 0.0
-    started: float = 0.0
-    completed_at_start: int = 0
-    placements: int = 0
-    occupancy: float = 0.0  # sum over placements of the share of slots busy right after it
-    rate_all: float = 0.0
-    kept: Child | None = None
-    paused: list[Child] = field(default_factory=list)
 
 
 class LoadBalancer:
@@ -105,12 +67,15 @@ class LoadBalancer:
     ) -> None:
         self.children = list(children)
         self.name = name
+        #: the shortest a window of the "fastest child alone" probe lasts
         self.probe_seconds = probe_seconds
+        #: how long the probe's decision holds before it measures again
         self.reprobe_seconds = reprobe_seconds
         self.spare = spare
         self.on_change = on_change
-        self._probe = _Probe(phase="warmup" if probe and len(children) > 1 else "done")
-        self._completed = 0
+        self._probe = PlacementProbe(phase="warmup" if probe and len(children) > 1 else "done")
+        #: jobs completed, for the probe's rates
+        self.completed = 0
         self._on_idle: Callable[[], None] | None = None  # set by close()
         self._children_closed = False
         self._start_afresh()
@@ -242,7 +207,7 @@ class LoadBalancer:
                 else:
                     child.busy += 1
                     self._handing_over += 1
-                self._note_placement(waited=child is None)
+                self._probe.note_placement(self.children, waited=child is None)
             closed = self._children_closed
         if closed:
             self._cancel(attempt)
@@ -304,12 +269,13 @@ class LoadBalancer:
         return on_idle
 
     def _cancel(self, attempt: _Attempt) -> None:
-        if not attempt.started and not attempt.job.begin():
-            return  # cancelled or expired already
         error = DeviceClosedError(f"{self.name} was closed before the job could run")
         if attempt.errors:
             error.__cause__ = next(reversed(attempt.errors.values()))
-        attempt.job.set_error(error)
+        if attempt.started:  # a retry: the job is this balancer's already
+            attempt.job.set_error(error)
+        else:
+            attempt.job.refuse(error)  # left alone when cancelled or expired already
 
     def _dispatch(self, child: Child, attempt: _Attempt) -> None:
         """Hand ``attempt`` to ``child``, which the caller gave a slot (``_handing_over``)."""
@@ -338,7 +304,7 @@ class LoadBalancer:
             if child_job.error is None:
                 child.completed += 1
                 child.failures_in_a_row = 0
-                self._completed += 1
+                self.completed += 1
             elif not cancelled:
                 child.failures_in_a_row += 1
         try:
@@ -346,7 +312,7 @@ class LoadBalancer:
                 info = dict(child_job.info or {})
                 info.setdefault("device", child.name)
                 attempt.job.set_result(child_job.outputs, info)
-                self._advance_probe()
+                self._probe.after_completion(self)
             elif cancelled:
                 attempt.job.set_error(child_job.error)
             else:
@@ -409,89 +375,3 @@ class LoadBalancer:
     def _changed(self) -> None:
         if self.on_change is not None:
             self.on_change()
-
-    # ---- the probe: does the fastest child alone beat all of them? -------------------------
-
-    def _advance_probe(self) -> None:
-        probe = self._probe
-        if probe.phase == "done" and (
-            not probe.next_round or time.perf_counter() < probe.next_round
-        ):
-            return
-        now = time.perf_counter()
-        if probe.phase == "done":  # another round, with the children the probe dropped
-            with self._lock:
-                for c in self.children:
-                    if c.dropped_by_probe:
-                        c.enabled, c.dropped_by_probe, c.dropped_reason = True, False, ""
-                self._start_window(now, "all")
-            self._changed()
-            self._drain()
-            return
-        with self._lock:
-            if probe.phase == "warmup":
-                if self._completed >= 2 * self.capacity:
-                    self._start_window(now, "all")
-                return
-            elapsed = now - probe.started
-            done = self._completed - probe.completed_at_start
-            if elapsed < self.probe_seconds or done < PROBE_MIN_COMPLETIONS:
-                return
-            if probe.occupancy < SATURATED * probe.placements:
-                # the children were not kept busy: rates say nothing about capacity; look again
-                self._start_window(now, probe.phase)
-                return
-            rate = done / elapsed
-            if probe.phase == "all":
-                probe.rate_all = rate
-                rates = {
-                    c: (c.completed - c.completed_at_mark) / elapsed
-                    for c in self.children
-                    if c.enabled
-                }
-                probe.kept = max(rates, key=rates.__getitem__)
-                probe.paused = [c for c in rates if c is not probe.kept]
-                for c in probe.paused:
-                    c.enabled = False
-                self._start_window(now, "best")
-                return
-            probe.phase = "done"
-            probe.next_round = now + self.reprobe_seconds
-            keep_best = rate > probe.rate_all * PROBE_MARGIN
-            for c in probe.paused:
-                c.enabled = not keep_best
-                c.dropped_by_probe = keep_best
-        if keep_best:
-            for c in probe.paused:
-                self.disable(
-                    c,
-                    f"{probe.kept.name} alone completed {rate:.1f}/s, all together "  # type: ignore[union-attr]
-                    f"{probe.rate_all:.1f}/s: they compete for the same resources",
-                )
-        else:
-            log.debug(
-                "%s: all devices together are faster (%.1f/s vs %.1f/s)",
-                self.name,
-                probe.rate_all,
-                rate,
-            )
-        self._drain()
-
-    def _note_placement(self, waited: bool) -> None:
-        """Track how busy the children are kept; caller holds the lock."""
-        probe = self._probe
-        if probe.phase in ("all", "best"):
-            probe.placements += 1
-            enabled = [c for c in self.children if c.enabled]
-            busy = sum(min(c.busy, c.capacity) for c in enabled)
-            probe.occupancy += 1.0 if waited else busy / max(1, sum(c.capacity for c in enabled))
-
-    def _start_window(self, now: float, phase: str) -> None:
-        probe = self._probe
-        probe.phase = phase
-        probe.started = now
-        probe.completed_at_start = self._completed
-        probe.placements = 0
-        probe.occupancy = 0.0
-        for child in self.children:
-            child.completed_at_mark = child.completed
