@@ -113,3 +113,9 @@ def test_the_ovlite_command_starts_without_pytest() -> None:
         [sys.executable, "-c", check], capture_output=True, text=True, timeout=120
     )
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_a_selection_that_matches_no_test_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = conformance(capsys, "CPU", "-k", "no_such_conformance_test")
+    assert code == 2 and not out
+    assert "-k 'no_such_conformance_test' selects none of the conformance tests" in err

@@ -20,7 +20,7 @@ import difflib
 from collections.abc import Mapping
 from typing import Any
 
-from ovlite.errors import ArgumentError
+from ovlite import ArgumentError
 
 
 class ExpectedDifferenceError(ArgumentError):

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 import ovlite as ov
-from ovlite.errors import ArgumentError
+from ovlite import ArgumentError
 
 from .base import CLAIMS
 
