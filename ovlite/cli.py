@@ -1,4 +1,4 @@
-"""The ``ovlite`` command: ``benchmark``, ``devices`` and ``plugins``.
+"""The ``ovlite`` command: ``benchmark``, ``conformance``, ``devices`` and ``plugins``.
 
 Other packages add subcommands through the entry-point group ``ovlite.commands``: each entry
 point names a function ``register(subparsers)`` that adds its parser (``ovlite-serve`` adds
@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     plugins = commands.add_parser("plugins", help="list installed plugins and load failures")
     plugins.add_argument("--json", action="store_true")
     plugins.set_defaults(run=cmd_plugins)
+    add_conformance_command(commands)
     add_package_commands(commands)
 
     bench = commands.add_parser(
@@ -178,6 +179,57 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         print("no plugins installed")
     print(runtime.describe())
     return 0
+
+
+# ---- conformance -----------------------------------------------------------------------------
+
+
+def add_conformance_command(commands: Any) -> None:
+    conformance = commands.add_parser(
+        "conformance",
+        help="run the plugin conformance suite on an installed device",
+        description="Run ovlite's plugin conformance suite (ovlite.testing.conformance) on an "
+        "installed device with pytest, print a summary and optionally write it as JSON. "
+        "Exits 1 when a test fails.",
+    )
+    conformance.add_argument("device", help="device string, e.g. CPU, REFERENCE, HETERO:CPU")
+    conformance.add_argument(
+        "--claims",
+        nargs="+",
+        default=[],
+        metavar="CLAIM",
+        help="features the device claims, tested instead of skipped (the suite's supports_* "
+        "attributes): cancellation, profiling, throughput_streams, dynamic_shapes, or all; "
+        "space- or comma-separated",
+    )
+    conformance.add_argument(
+        "--json",
+        dest="json_path",
+        metavar="FILE",
+        help="write the JSON summary to FILE; '-' prints it instead of the readable summary",
+    )
+    conformance.add_argument("-k", dest="select", metavar="EXPRESSION", help="as pytest -k")
+    conformance.set_defaults(run=cmd_conformance)
+
+
+def cmd_conformance(args: argparse.Namespace) -> int:
+    try:  # pytest and the suite are imported for this command only
+        from .testing.conformance.runner import parse_claims, run_conformance
+    except ImportError as error:
+        raise OvliteError(
+            f"ovlite conformance needs pytest and onnx (pip install 'ovlite[test]'): {error}"
+        ) from error
+    report = run_conformance(args.device, parse_claims(args.claims), args.select)
+    document = json.dumps(report.to_json(), indent=2)
+    if args.json_path == "-":
+        print(document)
+    else:
+        print(report.describe())
+        if args.json_path:
+            with open(args.json_path, "w") as handle:
+                handle.write(document + "\n")
+            print(f"JSON summary written to {args.json_path}")
+    return 0 if report.ok else 1
 
 
 def add_package_commands(commands: Any) -> None:

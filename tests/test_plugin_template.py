@@ -260,6 +260,12 @@ def test_the_guides_worked_example_works(
         assert "passed" in summary and "failed" not in summary and "error" not in summary
         assert "MYDEV does not claim profiling" in tests, tests
 
+        claims = "cancellation,throughput_streams,dynamic_shapes"  # as the guide's step 4
+        command = [ovlite_command, "conformance", "MYDEV", "--claims", claims, "--json", "-"]
+        report = json.loads(run(command, env=env).stdout)
+        assert report["ok"] and report["package"] == "ovlite-mydevice", report
+        assert report["summary"]["passed"] > 50, report["summary"]
+
         counts = run([python, "try_multi.py"], env=env, cwd=project).stdout
         assert "'MYDEV':" in counts, counts
 
