@@ -21,7 +21,7 @@ import numpy as np
 
 from . import properties as props
 from .core import Core
-from .device import CompiledModel
+from .compiled_model import CompiledModel
 from .device_string import parse_device
 from .errors import OvliteError
 from .model import Model, PartialShape, read_model
@@ -308,11 +308,8 @@ def run_benchmark(
 def _settle(compiled: CompiledModel) -> float:
     """Wait until a device that settles in the background (AUTO choosing by measurement)
     serves from its final choice, so the run measures that; the milliseconds waited."""
-    wait = getattr(compiled, "wait_until_ready", None)
-    if wait is None:
-        return 0.0
     started = time.perf_counter()
-    wait()
+    compiled.wait_until_ready()
     return (time.perf_counter() - started) * 1000
 
 

@@ -155,7 +155,18 @@ class CompiledModel(HasPorts):
     def optimal_number_of_requests(self) -> int:
         return self.device_model.optimal_number_of_requests
 
+    def children(self) -> dict[str, CompiledModel]:
+        """The compiled models a meta device (MULTI, AUTO, BATCH, RAY) runs on, by device
+        name, to read what each chose; none for a plain device.  (ovlite's own.)"""
+        return {name: CompiledModel(child) for name, child in self.device_model.children().items()}
+
     # ---- life ------------------------------------------------------------------------------
+
+    def wait_until_ready(self, timeout: float | None = None) -> bool:
+        """Wait (at most ``timeout`` seconds) until the device has settled: AUTO compiles,
+        measures and switches in the background while it already serves requests.  ``True``
+        when nothing is left running; other devices are ready at once.  (ovlite's own.)"""
+        return self.device_model.wait_until_ready(timeout)
 
     def close(self) -> None:
         """Release the device's resources; jobs already started still finish."""

@@ -247,6 +247,11 @@ class CompiledModel(HasPorts):
         """The compiled models a meta device runs on, by device name; none for a device."""
         return {}
 
+    def wait_until_ready(self, timeout: float | None = None) -> bool:
+        """Wait until work the device does in the background after compiling is done (AUTO
+        choosing its device); ``True`` when none is left.  The default has none."""
+        return True
+
     def get_property(self, key: Any) -> Any:
         """A property by typed key or OpenVINO string (:class:`UnknownPropertyError` if none)."""
         name = props.lookup_key(key).name

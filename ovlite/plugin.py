@@ -11,8 +11,9 @@ in ovlite may change without notice.
   :func:`single_child`, :func:`without_count` read device strings.
 - ONNX Runtime helpers for ORT-backed devices: :func:`provider_availability`,
   :func:`create_session`, :func:`session_runner`, :func:`query_placement`, and the
-  installed-flavour checks of :mod:`ovlite.onnxruntime_install` (``inspect``,
-  ``same_version``, ...).
+  installed-flavour checks of :mod:`ovlite.onnxruntime_install`
+  (:func:`inspect_onnxruntime_install`, :func:`onnxruntime_use_commands`,
+  :func:`same_version`, :func:`canonical_name`).
 - Model statistics for hints (:func:`flops`, :func:`parameter_bytes`,
   :func:`activation_bytes`; these load ``onnx``, so import them where they are used).
 - ``hookimpl`` marks a plugin's ``ovlite_devices`` hook; ``PLUGIN_API_VERSION`` is the
@@ -36,7 +37,9 @@ from .jobs import Job
 from .meta.scheduler import CHILD_COMING, Child, LoadBalancer
 from .model import Model, Port
 from .onnxruntime import create_session, provider_availability, query_placement, session_runner
-from .onnxruntime_install import InstallReport, canonical_name, inspect, same_version, use_commands
+from .onnxruntime_install import InstallReport, canonical_name, same_version
+from .onnxruntime_install import inspect as inspect_onnxruntime_install
+from .onnxruntime_install import use_commands as onnxruntime_use_commands
 from .settings import Setting
 from .streams import StreamsExecutor, in_worker_thread
 
@@ -78,7 +81,7 @@ __all__ = [
     "flops",
     "hookimpl",
     "in_worker_thread",
-    "inspect",
+    "inspect_onnxruntime_install",
     "is_device_tensor",
     "parse_device",
     "provider_availability",
@@ -88,6 +91,6 @@ __all__ = [
     "same_version",
     "session_runner",
     "single_child",
-    "use_commands",
+    "onnxruntime_use_commands",
     "without_count",
 ]

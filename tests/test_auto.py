@@ -76,7 +76,7 @@ def test_the_faster_device_wins_and_the_slower_is_freed(hint: str) -> None:
     assert found["SIMFAST"][figure] and found["SIMSLOW"][figure]
     reason = compiled.get_property(props.configuration_reason)
     assert "chose SIMFAST (measured)" in reason and "SIMSLOW" in reason
-    assert list(compiled.children()) == ["SIMFAST"]  # the loser was closed and let go
+    assert list(compiled.device_model.children()) == ["SIMFAST"]  # the loser was closed and let go
 
 
 def test_a_candidate_that_fails_is_not_chosen_and_says_why() -> None:

@@ -195,7 +195,7 @@ def test_requests_with_other_shapes_never_share_a_batch(core: ov.Core) -> None:
 def test_a_batch_1_model_is_reshaped_for_the_child_only(core: ov.Core) -> None:
     compiled = compile_batch(core, MLP_B1, "BATCH:CPU(3)")
     assert list(compiled.inputs[0].shape) == [1, 16]  # what users send is unchanged
-    child = compiled.children()["CPU"]
+    child = compiled.device_model.children()["CPU"]
     assert child.inputs[0].shape[0] == -1 and child.outputs[0].shape[0] == -1
     assert "made dynamic" in compiled.get_property(props.configuration_reason)
     reference = core.compile_model(MLP_B1, "CPU")
@@ -237,7 +237,7 @@ def test_two_inputs_and_two_outputs_are_batched_together(core: ov.Core) -> None:
 
 def test_properties_report_the_batching(core: ov.Core) -> None:
     compiled = compile_batch(core, RESNET, "BATCH:CPU(4)")
-    child = compiled.children()["CPU"]
+    child = compiled.device_model.children()["CPU"]
     expected = 4 * child.optimal_number_of_requests
     assert compiled.get_property(props.optimal_number_of_infer_requests) == expected
     assert len(ov.AsyncInferQueue(compiled)) == expected
@@ -371,7 +371,7 @@ def test_a_failing_batch_fails_each_of_its_jobs_once_and_later_batches_succeed()
     first = [ov.Job([mlp_input(i, bad=i == 2)], on_done) for i in range(4)]
     second = [ov.Job([mlp_input(i)], on_done) for i in range(4, 8)]
     for job in first + second:
-        compiled.submit(job)
+        compiled.device_model.submit(job)
     assert all_done.wait(HANG_S), "a job of a failed batch was never finished"
     assert set(finished.values()) == {1}
     for job in first:
@@ -429,7 +429,7 @@ def test_a_cancelled_job_submitted_after_close_ends_once_cancelled(
     ends: list[ov.Job] = []
     job = ov.Job([data], ends.append)
     job.cancel()
-    compiled.submit(job)  # closed, and the job was cancelled meanwhile: nothing more to do
+    compiled.device_model.submit(job)  # closed, and the job was cancelled meanwhile: nothing more to do
     assert ends == [job]
     assert isinstance(job.error, ov.RequestCancelledError)
 
@@ -439,7 +439,7 @@ def test_a_cancelled_job_with_mismatched_rows_ends_once_cancelled(core: ov.Core)
     ends: list[ov.Job] = []
     job = ov.Job([np.zeros((1, 4), np.float32), np.zeros((2, 4), np.int64)], ends.append)
     job.cancel()
-    compiled.submit(job)  # refused for its shapes, but it was cancelled already
+    compiled.device_model.submit(job)  # refused for its shapes, but it was cancelled already
     assert ends == [job]
     assert isinstance(job.error, ov.RequestCancelledError)
     compiled.close()
@@ -543,7 +543,7 @@ def test_batch_composes_under_multi(core: ov.Core) -> None:
     core = ov.Core()
     core.register_plugin(StandInPlugin(SimulatedDevice("SIMX", delay_ms=2)), name="simulated")
     compiled = compile_batch(core, MLP, "MULTI:SIMX,BATCH:CPU(2)", timeout_ms=20)
-    assert "BATCH:CPU(2)" in compiled.children()
+    assert "BATCH:CPU(2)" in compiled.device_model.children()
     reference = core.compile_model(MLP, "CPU")
     answers, twice, devices = _answer_all(compiled, threads=2, per_thread=20)
     assert not twice and len(answers) == 40
@@ -561,7 +561,7 @@ def test_batch_composes_under_multi(core: ov.Core) -> None:
 def test_throughput_on_a_device_reporting_optimal_batch_size_is_batched() -> None:
     core = make_core(BatchingSimulatedDevice("SIMB", optimal_batch_size=4))
     compiled = core.compile_model(MLP, "SIMB", {props.hint.performance_mode: "THROUGHPUT"})
-    assert isinstance(compiled, BatchCompiledModel)
+    assert isinstance(compiled.device_model, BatchCompiledModel)
     assert compiled.device_name == "BATCH:SIMB(4)"
     assert compiled.get_property(props.optimal_batch_size) == 4
     assert compiled.get_property(props.configuration_reason).startswith("batches of 4 on SIMB")
@@ -603,7 +603,7 @@ def test_allow_auto_batching_false_keeps_the_device_alone() -> None:
     core = make_core(BatchingSimulatedDevice("SIMB", optimal_batch_size=4))
     config = {props.hint.performance_mode: "THROUGHPUT", props.hint.allow_auto_batching: False}
     compiled = core.compile_model(MLP, "SIMB", config)
-    assert not isinstance(compiled, BatchCompiledModel)
+    assert not isinstance(compiled.device_model, BatchCompiledModel)
     compiled.close()
 
 
@@ -611,7 +611,7 @@ def test_a_model_that_cannot_be_batched_passes_through_with_the_reason() -> None
     core = make_core(BatchingSimulatedDevice("SIMB", optimal_batch_size=4))
     model = NOT_BATCHABLE["static batch 2"][0]()
     compiled = core.compile_model(model, "SIMB", {props.hint.performance_mode: "THROUGHPUT"})
-    assert not isinstance(compiled, BatchCompiledModel)
+    assert not isinstance(compiled.device_model, BatchCompiledModel)
     reason = compiled.get_property(props.configuration_reason)
     assert "automatic batching not applied" in reason and "dim 0 is already 2" in reason
     compiled.close()
@@ -620,14 +620,14 @@ def test_a_model_that_cannot_be_batched_passes_through_with_the_reason() -> None
 def test_latency_is_never_batched_automatically() -> None:
     core = make_core(BatchingSimulatedDevice("SIMB", optimal_batch_size=4))
     compiled = core.compile_model(MLP, "SIMB", {props.hint.performance_mode: "LATENCY"})
-    assert not isinstance(compiled, BatchCompiledModel)
+    assert not isinstance(compiled.device_model, BatchCompiledModel)
     compiled.close()
 
 
 def test_batch_over_a_device_that_reports_a_size_is_not_batched_twice() -> None:
     core = make_core(BatchingSimulatedDevice("SIMB", optimal_batch_size=4))
     compiled = compile_batch(core, MLP, "BATCH:SIMB(2)")
-    assert not isinstance(compiled.children()["SIMB"], BatchCompiledModel)
+    assert not isinstance(compiled.device_model.children()["SIMB"], BatchCompiledModel)
     compiled.close()
 
 

@@ -290,7 +290,7 @@ def test_close_releases_the_session(core: ov.Core) -> None:
     request = compiled.create_infer_request()
     request.start_async({"x": np.ones((1, 16), np.float32)})  # starts the workers
     request.wait()
-    session = weakref.ref(compiled.session._sess)  # what the streams run on
+    session = weakref.ref(compiled.device_model.session._sess)  # what the streams run on
     compiled.close()
     gc.collect()
     assert session() is None, "the session outlived close()"

@@ -82,7 +82,7 @@ def test_multi_reports_children_and_the_sum_of_their_requests() -> None:
     compiled = core.compile_model(MLP, "MULTI:SIMA,SIMB")
     assert compiled.get_property(props.execution_devices) == ["SIMA", "SIMB"]
     assert compiled.get_property(props.optimal_number_of_infer_requests) == 2 + 3
-    assert compiled.children()["SIMB"].get_property("PERFORMANCE_HINT") == "THROUGHPUT"
+    assert compiled.device_model.children()["SIMB"].get_property("PERFORMANCE_HINT") == "THROUGHPUT"
     counted = core.compile_model(MLP, "MULTI:SIMA(4),SIMB(1)")
     assert counted.get_property(props.optimal_number_of_infer_requests) == 5
     assert compiled.get_property(props.dropped_devices) == []
@@ -98,7 +98,7 @@ def test_multi_gives_each_child_its_device_properties() -> None:
         "MULTI:SIMA,SIMB",
         {"DEVICE_PROPERTIES": {"SIMA": {"NUM_STREAMS": 3}}, "PERF_COUNT": True},
     )
-    children = compiled.children()
+    children = compiled.device_model.children()
     assert children["SIMA"].get_property("NUM_STREAMS") == 3
     assert children["SIMB"].get_property("NUM_STREAMS") == 2
     assert children["SIMB"].get_property("PERF_COUNT") is True
@@ -164,7 +164,7 @@ def run_until_probed(compiled: ov.CompiledModel, rounds: int = 5) -> tuple[dict,
     than one); returns the last round's outcome."""
     for _ in range(rounds):
         outcome = run_queue(compiled, [(i, False) for i in range(400)])
-        if compiled.balancer._probe.phase == "done":
+        if compiled.device_model.balancer._probe.phase == "done":
             break
     return outcome
 
@@ -176,7 +176,7 @@ def test_multi_drops_a_child_that_drags_the_total_down() -> None:
         SimulatedDevice("HOG", delay_ms=30, throughput_streams=1, shared_resource=same_cores),
     )
     compiled = core.compile_model(MLP, "MULTI:QUICK,HOG")
-    compiled.balancer.probe_seconds = 0.3
+    compiled.device_model.balancer.probe_seconds = 0.3
     answers, devices, errors = run_until_probed(compiled)
     assert errors == [] and len(answers) == 400
     dropped = compiled.get_property(props.dropped_devices)
@@ -189,15 +189,15 @@ def test_multi_probes_again_and_takes_back_a_child_once_it_helps() -> None:
     quick = SimulatedDevice("QUICK", delay_ms=3, throughput_streams=1, shared_resource=same_cores)
     hog = SimulatedDevice("HOG", delay_ms=30, throughput_streams=1, shared_resource=same_cores)
     compiled = make_core(quick, hog).compile_model(MLP, "MULTI:QUICK,HOG")
-    compiled.balancer.probe_seconds = 0.3
+    compiled.device_model.balancer.probe_seconds = 0.3
     run_until_probed(compiled)
     assert compiled.get_property(props.execution_devices) == ["QUICK"]
     # the competition ends: HOG becomes an independent device as fast as QUICK, and the
     # next probe round (made due at once here) gives it work again
     quick.shared_resource = hog.shared_resource = None
     hog.delay_ms = 3
-    compiled.balancer.reprobe_seconds = 0.2
-    compiled.balancer._probe.next_round = 1.0  # long past
+    compiled.device_model.balancer.reprobe_seconds = 0.2
+    compiled.device_model.balancer._probe.next_round = 1.0  # long past
     _, devices, errors = run_queue(compiled, [(i, False) for i in range(600)])
     assert errors == []
     assert devices["HOG"] > 0

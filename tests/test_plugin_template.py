@@ -118,7 +118,7 @@ MULTI_PROGRAM = textwrap.dedent(
         queue.start_async({"x": x}, userdata=i)
     queue.wait_all()
     print(json.dumps({
-        "children": sorted(multi.children()),
+        "children": sorted(multi.device_model.children()),
         "ran_on": sorted(set(ran_on)),
         "count": len(ran_on),
         "worst": max(differences),

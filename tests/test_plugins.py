@@ -67,7 +67,7 @@ def test_device_without_a_name_is_refused() -> None:
         pass
 
     nameless = StandInDevice("")
-    with pytest.raises(ov.PluginError, match="not a named ovlite.Device"):
+    with pytest.raises(ov.PluginError, match="not a named ovlite.plugin.Device"):
         ov.Core().register_plugin(Nameless(nameless), name="nameless")
 
 

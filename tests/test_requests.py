@@ -169,7 +169,7 @@ def test_cancel_before_it_runs(
 
 
 def standin_calls(compiled: ov.CompiledModel) -> int:
-    return compiled.calls  # type: ignore[attr-defined]
+    return compiled.device_model.calls  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(

@@ -37,6 +37,7 @@ from ..host import DeviceHost
 from ..model import Model
 from ..properties.hint import PerformanceMode
 from ..properties.streams import Num
+from ..settings import Setting
 from ..streams import StreamsExecutor
 from .multi import child_specs
 
@@ -51,29 +52,17 @@ class HeteroDevice(Device):
 
     name = "HETERO"
     is_meta = True
-    config_keys = frozenset(
-        {
-            props.hint.performance_mode.name,
-            props.hint.num_requests.name,
-            props.streams.num.name,
-            props.inference_num_threads.name,
-            props.device.priorities.name,
-            props.device.properties.name,
-        }
+    settings = (
+        Setting(props.hint.performance_mode, PerformanceMode.LATENCY),
+        Setting(props.hint.num_requests, 0),
+        Setting(props.streams.num, 1),
+        Setting(props.inference_num_threads, 0),
+        Setting(props.device.priorities, []),
+        Setting(props.device.properties, {}),
     )
 
     def full_device_name(self, device_id: str | None = None) -> str:
         return "HETERO (one model split over several devices)"
-
-    def device_properties(self, device_id: str | None = None) -> dict[str, Any]:
-        return {
-            props.hint.performance_mode.name: PerformanceMode.LATENCY,
-            props.hint.num_requests.name: 0,
-            props.streams.num.name: 1,
-            props.inference_num_threads.name: 0,
-            props.device.priorities.name: [],
-            props.device.properties.name: {},
-        }
 
     def check_config(self, config: Any) -> None:
         """Refuse settings HETERO does not take; children take theirs in DEVICE_PROPERTIES."""
@@ -203,7 +192,7 @@ class HeteroCompiledModel(CompiledModel):
             [port.any_name for port in model.inputs],
             {"device": name},
         )
-        self.serve_with(StreamsExecutor([self.session._sess] * streams, run, name))
+        executor = StreamsExecutor([self.session._sess] * streams, run, name)
 
         split = ", ".join(f"{device} {count} nodes" for device, count in node_counts.items())
         reason = (
@@ -224,12 +213,12 @@ class HeteroCompiledModel(CompiledModel):
                 props.optimal_number_of_infer_requests.name: 2 * streams,
                 props.configuration_reason.name: reason,
             },
+            executor,
         )
 
     def close(self) -> None:
         """Stop the streams after the queued jobs."""
         super().close()
-        self._executor.close()
         self.session = None
 
 

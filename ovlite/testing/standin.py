@@ -17,12 +17,13 @@ from typing import Any
 import numpy as np
 
 from .. import properties as props
-from ..device import Availability, CompiledModel, Device
+from ..availability import Availability
+from ..device import CompiledModel, Device
 from ..errors import CompileError, InferenceError
 from ..hookspecs import PLUGIN_API_VERSION, hookimpl
-from ..jobs import Job
 from ..model import Model
-from ..properties.hint import PerformanceMode
+from ..properties.hint import ExecutionMode, PerformanceMode
+from ..settings import Setting
 from ..streams import StreamsExecutor
 
 FailWhen = Callable[[Sequence[np.ndarray]], bool]
@@ -48,14 +49,12 @@ class StandInDevice(Device):
     """
 
     priority = -100
-    config_keys = frozenset(
-        {
-            props.hint.performance_mode.name,
-            props.hint.num_requests.name,
-            props.streams.num.name,
-            props.enable_profiling.name,
-            props.inference_num_threads.name,
-        }
+    settings = (
+        Setting(props.hint.performance_mode, PerformanceMode.LATENCY),
+        Setting(props.hint.num_requests, 0),
+        Setting(props.streams.num, 1),
+        Setting(props.enable_profiling, False),
+        Setting(props.inference_num_threads, 1),
     )
 
     engine = "reference"
@@ -95,10 +94,12 @@ class StandInDevice(Device):
         self.reduced_precision = reduced_precision
         self.reduced_precision_error = reduced_precision_error
         if reduced_precision is not None:
-            self.config_keys = self.config_keys | {  # type: ignore[misc]
-                props.hint.inference_precision.name,
-                props.hint.execution_mode.name,
-            }
+            self.settings = (  # type: ignore[misc]
+                *self.settings,
+                Setting(props.hint.inference_precision, reduced_precision),
+                Setting(props.hint.execution_mode, ExecutionMode.PERFORMANCE),
+            )
+            self.config_keys = frozenset(s.name for s in self.settings)  # type: ignore[misc]
         self.compiled_count = 0
 
     def availability(self) -> Availability:
@@ -111,17 +112,10 @@ class StandInDevice(Device):
         return f"ovlite stand-in device (onnx reference evaluator){'' if device_id is None else ' ' + device_id}"
 
     def device_properties(self, device_id: str | None = None) -> dict[str, Any]:
-        return {
-            props.hint.performance_mode.name: PerformanceMode.LATENCY,
-            props.hint.num_requests.name: 0,
-            props.streams.num.name: 1,
-            props.enable_profiling.name: False,
-            props.inference_num_threads.name: 1,
-            props.device.capabilities.name: [props.device.Capability.FP32],
-        }
+        return {props.device.capabilities.name: [props.device.Capability.FP32]}
 
     def compile_model(
-        self, model: Model, spec: Any, config: dict[str, Any], core: Any
+        self, model: Model, spec: Any, config: dict[str, Any], host: Any
     ) -> CompiledModel:
         if self.compile_delay_ms:
             time.sleep(self.compile_delay_ms / 1000.0)
@@ -158,6 +152,7 @@ class StandInCompiledModel(CompiledModel):
             config.get(props.hint.inference_precision.name, device.reduced_precision or "f32")
         )
         self._output_error = device.reduced_precision_error if precision != "f32" else 0.0
+        contexts = [device.make_context(model) for _ in range(streams)]
         super().__init__(
             model,
             device_name,
@@ -170,6 +165,7 @@ class StandInCompiledModel(CompiledModel):
                 props.hint.inference_precision.name: precision,
                 props.configuration_reason.name: f"{hint}: {streams} stream(s) of the {device.engine} engine",
             },
+            StreamsExecutor(contexts, self._run, f"{device_name}"),
         )
         self.device = device
         self.calls = 0
@@ -177,8 +173,6 @@ class StandInCompiledModel(CompiledModel):
         self._output_names = [p.any_name for p in model.outputs]
         self._input_names = [p.any_name for p in model.inputs]
         self._profiling = config.get(props.enable_profiling.name, False)
-        contexts = [device.make_context(model) for _ in range(streams)]
-        self._executor = StreamsExecutor(contexts, self._run, f"{device_name}")
 
     def _run(self, evaluator: Any, inputs: Sequence[np.ndarray]) -> tuple[list[np.ndarray], dict]:
         with self._count_lock:
@@ -215,16 +209,6 @@ class StandInCompiledModel(CompiledModel):
                 r + r.dtype.type(self._output_error) if r.dtype.kind == "f" else r for r in results
             ]
         return results, info
-
-    def submit(self, job: Job) -> None:
-        self._executor.submit(job)
-
-    def run(self, inputs: Sequence[np.ndarray]) -> tuple[Sequence[np.ndarray], Any]:
-        return self._executor.call(inputs)
-
-    def close(self) -> None:
-        super().close()
-        self._executor.close()
 
 
 class StandInPlugin:

@@ -288,7 +288,7 @@ class _CloseDuringSubmit:
 def test_a_submit_racing_close_never_strands_its_job() -> None:
     core = simulated_core()
     compiled = core.compile_model(MLP, "SIMX", {"NUM_STREAMS": 1})
-    executor = compiled._executor  # white box: the race needs a precise interleaving
+    executor = compiled.device_model.executor  # white box: the race needs a precise interleaving
     executor._jobs = _CloseDuringSubmit(executor)
     request = compiled.create_infer_request()
     request.start_async({"x": unique_inputs(1, seed=24)[0]})
@@ -317,7 +317,7 @@ def test_a_close_racing_the_first_submit_leaves_no_worker_behind() -> None:
     core = simulated_core()
     before = live_threads()
     compiled = core.compile_model(MLP, "SIMX", {"NUM_STREAMS": 2})
-    executor = compiled._executor  # white box: the race needs a precise interleaving
+    executor = compiled.device_model.executor  # white box: the race needs a precise interleaving
     executor._threads = _CloseAfterFirstWorker(executor)
     request = compiled.create_infer_request()
     request.start_async({"x": unique_inputs(1, seed=26)[0]})
@@ -386,7 +386,7 @@ def test_closing_multi_while_a_job_is_handed_to_a_child_lets_it_run(reference: R
     core = simulated_core()
     before = live_threads()
     compiled = core.compile_model(MLP, "MULTI:SIMX", THROUGHPUT)
-    child = compiled.balancer.children[0].compiled
+    child = compiled.device_model.balancer.children[0].compiled
     queue_on_child = child.submit
     entered, closed = threading.Event(), threading.Event()
 

@@ -51,7 +51,7 @@ class JobConformance(ConformanceBase):
         compiled = compile_model(two_inputs_model)
         inputs = self.inputs(two_inputs_model, 50)
         job = _RecordingJob(_in_port_order(two_inputs_model, inputs))
-        compiled.submit(job)
+        compiled.device_model.submit(job)
         assert job.finished.wait(self.timeout_s), "submit() never finished the job"
         assert job.error is None, f"the job failed: {job.error!r}"
         assert job.finish_calls == 1, f"the job was finished {job.finish_calls} times"
@@ -63,7 +63,7 @@ class JobConformance(ConformanceBase):
     ) -> None:
         compiled = compile_model(model)
         job = _RecordingJob(_in_port_order(model, self.inputs(model, 51)))
-        compiled.submit(job)
+        compiled.device_model.submit(job)
         assert job.finished.wait(self.timeout_s), "submit() never finished the job"
         assert job.done_in != threading.get_ident(), (
             "submit() ran the job in the caller's thread; it must return at once and run the "
@@ -78,7 +78,7 @@ class JobConformance(ConformanceBase):
     ) -> None:
         compiled = compile_model(two_inputs_model)
         inputs = self.inputs(two_inputs_model, 52)
-        outputs, info = compiled.run(_in_port_order(two_inputs_model, inputs))
+        outputs, info = compiled.device_model.run(_in_port_order(two_inputs_model, inputs))
         self.assert_outputs(list(outputs), reference(two_inputs_model, inputs), "run()")
         assert info is None or isinstance(info, Mapping), "info must be a mapping"
 
@@ -88,14 +88,14 @@ class JobConformance(ConformanceBase):
         compiled = compile_model(model)
         cancelled = _RecordingJob(_in_port_order(model, self.inputs(model, 53)))
         assert cancelled.cancel()
-        compiled.submit(cancelled)
+        compiled.device_model.submit(cancelled)
         # jobs after it give the plugin time to reach it (most devices take jobs in order)
         later = [
             _RecordingJob(_in_port_order(model, self.inputs(model, 54 + i)))
             for i in range(2 * compiled.optimal_number_of_requests + 1)
         ]
         for job in later:
-            compiled.submit(job)
+            compiled.device_model.submit(job)
         for job in later:
             assert job.finished.wait(self.timeout_s), "submit() never finished a job"
         assert cancelled.finish_calls == 0, (

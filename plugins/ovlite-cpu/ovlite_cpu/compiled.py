@@ -13,9 +13,8 @@ from typing import Any
 import numpy as np
 
 import ovlite.properties as props
-from ovlite import CompiledModel, Model, StreamsExecutor
-from ovlite.element_type import Type
-from ovlite.onnxruntime import session_runner
+from ovlite import Model, Type
+from ovlite.plugin import CompiledModel, StreamsExecutor, session_runner
 from ovlite.properties.hint import ExecutionMode
 
 from . import topology
@@ -79,8 +78,8 @@ class CPUCompiledModel(CompiledModel):
             run = session_runner(
                 output_names, input_names, MappingProxyType({"device": device_name})
             )
-        self.serve_with(
-            StreamsExecutor(contexts=contexts, run=run, name=f"{device_name}:{model.friendly_name}")
+        executor = StreamsExecutor(
+            contexts=contexts, run=run, name=f"{device_name}:{model.friendly_name}"
         )
 
         super().__init__(
@@ -106,6 +105,7 @@ class CPUCompiledModel(CompiledModel):
                 props.configuration_reason.name: reason,
                 props.execution_devices.name: [device_name],
             },
+            executor,
         )
 
     # ---- compiling -------------------------------------------------------------------------
@@ -181,15 +181,7 @@ class CPUCompiledModel(CompiledModel):
                     optimized.discard()
         return weights, sessions
 
-    # ---- running ---------------------------------------------------------------------------
-
-    def submit(self, job: Any) -> None:
-        """Queue ``job`` for the first free stream."""
-        self._executor.submit(job)
-
-    def run(self, inputs: Sequence[np.ndarray]) -> tuple[Sequence[np.ndarray], Any]:
-        """Run one inference in the calling thread on a free stream."""
-        return self._executor.call(inputs)
+    # ---- what it chose ---------------------------------------------------------------------
 
     @property
     def plan(self) -> StreamPlan:
@@ -203,8 +195,7 @@ class CPUCompiledModel(CompiledModel):
 
     def close(self) -> None:
         """Stop the streams after the queued jobs and release the sessions."""
-        super().close()
-        self._executor.close()
+        super().close()  # stops the executor after the queued jobs
         self._streams = []
         self._finalizer()
 

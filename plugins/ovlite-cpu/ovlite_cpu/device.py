@@ -7,10 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import ovlite.properties as props
-from ovlite import Availability, CompiledModel, Device, Model
-from ovlite.element_type import Type
-from ovlite.errors import PropertyValueError
-from ovlite.onnxruntime import provider_availability
+from ovlite import Model, PropertyValueError, Type
+from ovlite.plugin import Availability, CompiledModel, Device, Setting, provider_availability
 from ovlite.properties.hint import ExecutionMode, PerformanceMode
 
 from . import topology
@@ -18,10 +16,19 @@ from . import topology
 PROVIDER = "CPUExecutionProvider"
 
 
+def _f32_only(precision: Type) -> None:
+    if precision != Type.f32:
+        raise PropertyValueError(
+            f"INFERENCE_PRECISION_HINT {precision} is not supported by the CPU device: "
+            f"the CPU plugin computes in f32 (ONNX Runtime's CPU kernels run the model's "
+            f"f32 graph as written); pass f32 or leave the hint unset"
+        )
+
+
 class CPUDevice(Device):
     """The host CPU, running models with ONNX Runtime's CPU execution provider.
 
-    Settings (``config_keys``): the performance hints, ``NUM_STREAMS``,
+    Settings (``settings``): the performance hints, ``NUM_STREAMS``,
     ``INFERENCE_NUM_THREADS``, ``ENABLE_CPU_PINNING``, ``ENABLE_HYPER_THREADING``,
     ``CACHE_DIR``, ``PERF_COUNT``, ``INFERENCE_PRECISION_HINT`` (``f32`` only),
     ``CPU_DENORMALS_OPTIMIZATION`` (ONNX Runtime's denormals-as-zero) and ``LOG_LEVEL``
@@ -34,21 +41,19 @@ class CPUDevice(Device):
     #: Compiling is an ONNX Runtime graph optimization, well under a second for most models,
     #: so AUTO may serve from CPU while a slower device compiles.
     quick_compile = True
-    config_keys = frozenset(
-        {
-            props.hint.performance_mode.name,
-            props.hint.num_requests.name,
-            props.streams.num.name,
-            props.inference_num_threads.name,
-            props.hint.enable_cpu_pinning.name,
-            props.hint.enable_hyper_threading.name,
-            props.cache_dir.name,
-            props.enable_profiling.name,
-            props.hint.inference_precision.name,
-            props.hint.execution_mode.name,
-            props.intel_cpu.denormals_optimization.name,
-            props.log.level.name,
-        }
+    settings = (
+        Setting(props.hint.performance_mode, PerformanceMode.LATENCY),
+        Setting(props.hint.num_requests, 0),
+        Setting(props.streams.num, 1),
+        Setting(props.inference_num_threads, 0),
+        Setting(props.hint.enable_cpu_pinning, False),
+        Setting(props.hint.enable_hyper_threading, False),
+        Setting(props.cache_dir, ""),
+        Setting(props.enable_profiling, False),
+        Setting(props.hint.inference_precision, Type.f32, check=_f32_only),
+        Setting(props.hint.execution_mode, ExecutionMode.PERFORMANCE),
+        Setting(props.intel_cpu.denormals_optimization, False),
+        Setting(props.log.level, props.log.Level.NO),
     )
 
     def __init__(self) -> None:
@@ -76,19 +81,6 @@ class CPUDevice(Device):
             props.device.capabilities.name: [capabilities.FP32, capabilities.INT8],
             props.device.architecture.name: platform.machine(),
             props.range_for_streams.name: (1, found.logical_cpus),
-            # defaults of the settings
-            props.hint.performance_mode.name: PerformanceMode.LATENCY,
-            props.hint.num_requests.name: 0,
-            props.streams.num.name: 1,
-            props.inference_num_threads.name: 0,
-            props.hint.enable_cpu_pinning.name: False,
-            props.hint.enable_hyper_threading.name: False,
-            props.cache_dir.name: "",
-            props.enable_profiling.name: False,
-            props.hint.inference_precision.name: Type.f32,
-            props.hint.execution_mode.name: ExecutionMode.PERFORMANCE,
-            props.intel_cpu.denormals_optimization.name: False,
-            props.log.level.name: props.log.Level.NO,
             # what openvino's CPU device reports; ovlite's CPU device does not change them
             props.device.type.name: props.device.Type.INTEGRATED,
             props.device.id.name: "",
@@ -101,19 +93,8 @@ class CPUDevice(Device):
             props.hint.dynamic_quantization_group_size.name: 0,
         }
 
-    def check_config(self, config: Mapping[str, Any]) -> None:
-        """Refuse unknown keys and any inference precision but f32."""
-        super().check_config(config)
-        precision = config.get(props.hint.inference_precision.name)
-        if precision is not None and precision != Type.f32:
-            raise PropertyValueError(
-                f"INFERENCE_PRECISION_HINT {precision} is not supported by the CPU device: "
-                f"the CPU plugin computes in f32 (ONNX Runtime's CPU kernels run the model's "
-                f"f32 graph as written); pass f32 or leave the hint unset"
-            )
-
     def compile_model(
-        self, model: Model, spec: Any, config: dict[str, Any], core: Any
+        self, model: Model, spec: Any, config: dict[str, Any], host: Any
     ) -> CompiledModel:
         from .compiled import CPUCompiledModel
 

@@ -62,7 +62,7 @@ class ModelCost:
 
 def model_cost(proto: Any) -> ModelCost:
     """Estimate a model's FLOPs (Conv, Gemm, MatMul at batch 1) and weight bytes."""
-    from ovlite.models import flops, parameter_bytes
+    from ovlite.plugin import flops, parameter_bytes
 
     try:
         weight_bytes = parameter_bytes(proto)

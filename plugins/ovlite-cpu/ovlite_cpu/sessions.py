@@ -79,6 +79,6 @@ def apply_settings(options: Any, config: Mapping[str, Any]) -> None:
 
 def create_session(source: str | bytes, options: Any, model_name: str) -> Any:
     """An ``InferenceSession`` on the CPU provider, or :class:`CompileError` saying why not."""
-    from ovlite.onnxruntime import create_session as create
+    from ovlite.plugin import create_session as create
 
     return create(source, options, [(PROVIDER, {})], f"CPU could not compile model {model_name!r}")

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ovlite.errors import CompileError
+from ovlite import CompileError
 
 
 class CorruptWeightsError(CompileError):

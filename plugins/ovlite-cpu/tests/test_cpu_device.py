@@ -113,14 +113,14 @@ def test_compiled_model_reports_its_configuration(core, mlp):
     assert reason.startswith("THROUGHPUT") and f"-> {streams} stream" in reason
     assert compiled.get_property("EXECUTION_DEVICES") == ["CPU"]
     assert compiled.get_property("LOADED_FROM_CACHE") is False
-    assert len(compiled.sessions) == streams
+    assert len(compiled.device_model.sessions) == streams
 
 
 def test_inference_num_threads_and_num_streams_reach_onnxruntime(core, mlp):
     compiled = core.compile_model(mlp, "CPU", {"NUM_STREAMS": 2, "INFERENCE_NUM_THREADS": 2})
     assert compiled.get_property("NUM_STREAMS") == 2
     assert compiled.get_property("INFERENCE_NUM_THREADS") == 2
-    for session in compiled.sessions:
+    for session in compiled.device_model.sessions:
         options = session.get_session_options()
         assert options.intra_op_num_threads == 1 and options.inter_op_num_threads == 1
         assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"

@@ -171,20 +171,20 @@ def test_streams_share_one_copy_of_the_weights(core):
     """Every stream's session reads the very buffer the compiled model holds: change the
     weight in place and every session's output moves with it."""
     compiled = core.compile_model(_offset_model(), "CPU", {"NUM_STREAMS": 3})
-    shared = compiled.weights
-    assert len(compiled.sessions) == 3 and set(shared.arrays) == {"offset"}
+    shared = compiled.device_model.weights
+    assert len(compiled.device_model.sessions) == 3 and set(shared.arrays) == {"offset"}
     x = np.ones((2, 4096), np.float32)
-    for session in compiled.sessions:
+    for session in compiled.device_model.sessions:
         np.testing.assert_array_equal(session.run(None, {"x": x})[0], x)
     shared.arrays["offset"] += 2.0
-    for session in compiled.sessions:
+    for session in compiled.device_model.sessions:
         np.testing.assert_array_equal(session.run(None, {"x": x})[0], x + 2.0)
     np.testing.assert_array_equal(compiled(x)["y"], x + 2.0)
     compiled.close()
 
 
 def test_resnet18_weights_are_shared(compiled_resnet, resnet):
-    shared = compiled_resnet.weights
+    shared = compiled_resnet.device_model.weights
     big = [t for t in resnet.proto.graph.initializer if t.ByteSize() > 4096]
     assert len(shared) >= len(big) // 2  # the optimized graph fuses some of them
     assert shared.nbytes > 0.95 * sum(t.ByteSize() for t in big)

@@ -81,8 +81,8 @@ def test_pinned_multithreaded_stream_sets_onnxruntime_affinities(core, mlp, raw)
         mlp, "CPU", {"ENABLE_CPU_PINNING": True, "INFERENCE_NUM_THREADS": 2}
     )
     assert compiled.get_property("ENABLE_CPU_PINNING") is True
-    (session,) = compiled.sessions
-    cpus = compiled.plan.pinning[0]
+    (session,) = compiled.device_model.sessions
+    cpus = compiled.device_model.plan.pinning[0]
     expected = str(cpus[1] + 1)
     options = session.get_session_options()
     assert options.get_session_config_entry("session.intra_op_thread_affinities") == expected

@@ -11,12 +11,12 @@ Importing this module is cheap: onnxruntime loads when the device is probed or c
 
 from __future__ import annotations
 
-from ovlite import hookimpl
+from ovlite.plugin import hookimpl
 
 from .device import GPUDevice
 
 #: The ovlite plugin contract this plugin implements.
-OVLITE_PLUGIN_API = 1
+OVLITE_PLUGIN_API = 2
 
 __all__ = ["OVLITE_PLUGIN_API", "GPUDevice", "ovlite_devices"]
 

@@ -1,7 +1,7 @@
 """``GPUCompiledModel``: a model compiled into one GPU session per stream.
 
 Each stream is a separate ONNX Runtime session, so each has its own compute stream on the
-GPU (the CUDA provider creates one per session); the core's :class:`ovlite.StreamsExecutor`
+GPU (the CUDA provider creates one per session); the core's :class:`ovlite.plugin.StreamsExecutor`
 hands jobs to the first free session, and ``infer()`` runs in the caller's thread.
 
 Device tensors: when a request's inputs include ``onnxruntime.OrtValue`` objects, the run
@@ -22,9 +22,8 @@ from typing import Any
 import numpy as np
 
 import ovlite.properties as props
-from ovlite import CompiledModel, Model, StreamsExecutor
-from ovlite.binding import is_device_tensor
-from ovlite.onnxruntime import session_runner
+from ovlite import Model
+from ovlite.plugin import CompiledModel, StreamsExecutor, is_device_tensor, session_runner
 
 from .enumeration import GPUInfo
 from .hints import BatchSizes, GPUPlan, batch_sizes, plan_streams
@@ -68,21 +67,16 @@ class GPUCompiledModel(CompiledModel):
             MappingProxyType({"device": device_name}),
             gpu,
         )
-        self.serve_with(
-            StreamsExecutor(contexts=sessions, run=run, name=f"{device_name}:{model.friendly_name}")
+        executor = StreamsExecutor(
+            contexts=sessions, run=run, name=f"{device_name}:{model.friendly_name}"
         )
         accelerated = bool(gpu.backend.accelerator) and gpu.backend.accelerator in providers
         super().__init__(
-            model, device_name, _properties(plan, sizes, reason, device_name, accelerated)
+            model,
+            device_name,
+            _properties(plan, sizes, reason, device_name, accelerated),
+            executor,
         )
-
-    def submit(self, job: Any) -> None:
-        """Queue ``job`` for the first free stream."""
-        self._executor.submit(job)
-
-    def run(self, inputs: Sequence[Any]) -> tuple[Sequence[Any], Any]:
-        """Run one inference in the calling thread on a free stream."""
-        return self._executor.call(inputs)
 
     @property
     def plan(self) -> GPUPlan:
@@ -96,8 +90,7 @@ class GPUCompiledModel(CompiledModel):
 
     def close(self) -> None:
         """Stop the streams after the queued jobs and release the sessions."""
-        super().close()
-        self._executor.close()
+        super().close()  # stops the executor after the queued jobs
         self._sessions = []
 
 

@@ -8,8 +8,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import ovlite.properties as props
-from ovlite import Availability, CompiledModel, Device, Model
-from ovlite.errors import DeviceNotFoundError
+from ovlite import DeviceNotFoundError, Model
+from ovlite.plugin import Availability, CompiledModel, Device, Setting
 from ovlite.properties.hint import PerformanceMode
 
 from .backends import backend_for, install_hint
@@ -73,13 +73,11 @@ class GPUDevice(Device):
 
     name = "GPU"
     priority = 100
-    config_keys = frozenset(
-        {
-            props.hint.performance_mode.name,
-            props.hint.num_requests.name,
-            props.streams.num.name,
-            TENSORRT.name,
-        }
+    settings = (
+        Setting(props.hint.performance_mode, PerformanceMode.LATENCY),
+        Setting(props.hint.num_requests, 0),
+        Setting(props.streams.num, 1),
+        Setting(TENSORRT, True),
     )
 
     def __init__(self, discover: Discover | None = None) -> None:
@@ -137,11 +135,6 @@ class GPUDevice(Device):
             DRIVER.name: gpu.driver,
             PCI_BUS_ID.name: gpu.pci_bus_id,
             ENUMERATED_BY.name: gpu.source,
-            # defaults of the settings
-            props.hint.performance_mode.name: PerformanceMode.LATENCY,
-            props.hint.num_requests.name: 0,
-            props.streams.num.name: 1,
-            TENSORRT.name: True,
         }
         if gpu.memory_bytes is not None:
             facts[TOTAL_MEMORY.name] = gpu.memory_bytes
@@ -162,7 +155,7 @@ class GPUDevice(Device):
         return batch_sizes(model.proto, gpu.memory_bytes, plan_streams(config).streams).optimal
 
     def compile_model(
-        self, model: Model, spec: Any, config: dict[str, Any], core: Any
+        self, model: Model, spec: Any, config: dict[str, Any], host: Any
     ) -> CompiledModel:
         from .compiled import GPUCompiledModel
 

@@ -86,7 +86,7 @@ class BatchSizes:
 
 def batch_sizes(proto: Any, memory_bytes: int | None, streams: int = 1) -> BatchSizes:
     """The batch sizes to report for model ``proto`` on a GPU with ``memory_bytes``."""
-    from ovlite.models import activation_bytes, flops, parameter_bytes
+    from ovlite.plugin import activation_bytes, flops, parameter_bytes
 
     unbatchable = _unbatchable_input(proto)
     if unbatchable:

@@ -23,8 +23,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ovlite.onnxruntime_install import canonical_name as canonical
-from ovlite.onnxruntime_install import same_version
+from ovlite.plugin import canonical_name as canonical
+from ovlite.plugin import same_version
 
 from .backends import BACKENDS
 
@@ -77,9 +77,9 @@ def diagnose(
 def installed_flavours() -> dict[str, str]:
     """``{distribution: version}`` of every installed distribution that ships ``onnxruntime/``
     (read by the core's :mod:`ovlite.onnxruntime_install`, from package metadata)."""
-    from ovlite import onnxruntime_install
+    from ovlite.plugin import inspect_onnxruntime_install
 
-    return {flavour.name: flavour.version for flavour in onnxruntime_install.inspect().flavours}
+    return {flavour.name: flavour.version for flavour in inspect_onnxruntime_install().flavours}
 
 
 def inspect_install(module_version: str, providers: Sequence[str]) -> InstallDiagnosis:

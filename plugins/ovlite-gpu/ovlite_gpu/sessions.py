@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ovlite.errors import CompileError
-from ovlite.onnxruntime import create_session
+from ovlite import CompileError
+from ovlite.plugin import create_session
 
 from .backends import Backend, install_hint
 

@@ -145,7 +145,7 @@ def test_sessions_have_the_wrappers_own_fallback_turned_off(make_core, standins)
     compiled = make_core(standins(1)).compile_model(
         models.tiny_mlp(batch=None), "GPU", {"OVLITE_GPU_TENSORRT": False}
     )
-    assert all(session._enable_fallback is False for session in compiled.sessions)
+    assert all(session._enable_fallback is False for session in compiled.device_model.sessions)
     assert compiled.get_property("OVLITE_GPU_TENSORRT") is False
 
 

@@ -81,12 +81,12 @@ def test_compiled_model_reports_its_choices(standin_core):
     assert compiled.get_property("MAX_BATCH_SIZE") >= 8
     reason = compiled.get_property("OVLITE_CONFIGURATION_REASON")
     assert "2 streams" in reason and "CPU stand-in" in reason
-    assert len(compiled.sessions) == 2 and compiled.sessions[0] is not compiled.sessions[1]
+    assert len(compiled.device_model.sessions) == 2 and compiled.device_model.sessions[0] is not compiled.device_model.sessions[1]
 
 
 def test_throughput_uses_automatic_batching_with_the_reported_size(standin_core):
     compiled = standin_core.compile_model(models.resnet18(), "GPU.1", {HINT: "THROUGHPUT"})
-    assert isinstance(compiled, BatchCompiledModel)
+    assert isinstance(compiled.device_model, BatchCompiledModel)
     assert compiled.get_property("OPTIMAL_BATCH_SIZE") == 8
     assert compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS") == 8 * 4
     queue = ov.AsyncInferQueue(compiled)
@@ -108,7 +108,7 @@ def test_bare_batch_on_gpu_takes_the_models_batch_size(standin_core):
 
 def test_latency_is_not_batched(standin_core):
     compiled = standin_core.compile_model(models.resnet18(), "GPU", {HINT: "LATENCY"})
-    assert not isinstance(compiled, BatchCompiledModel)
+    assert not isinstance(compiled.device_model, BatchCompiledModel)
     assert compiled.get_property(STREAMS) == 1
 
 
@@ -116,5 +116,5 @@ def test_unbatchable_models_compile_without_batching(standin_core):
     proto = models.tiny_mlp(batch=4)
     onnx.checker.check_model(proto)
     compiled = standin_core.compile_model(proto, "GPU", {HINT: "THROUGHPUT"})
-    assert not isinstance(compiled, BatchCompiledModel)
+    assert not isinstance(compiled.device_model, BatchCompiledModel)
     assert compiled.get_property("OPTIMAL_BATCH_SIZE") == 1

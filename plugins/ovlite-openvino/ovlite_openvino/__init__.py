@@ -14,12 +14,12 @@ onnxruntime loads when the device is probed or compiles.
 
 from __future__ import annotations
 
-from ovlite import hookimpl
+from ovlite.plugin import hookimpl
 
 from .device import NPUDevice, OpenVINODevice
 
 #: The ovlite plugin contract this plugin implements.
-OVLITE_PLUGIN_API = 1
+OVLITE_PLUGIN_API = 2
 
 __all__ = ["OVLITE_PLUGIN_API", "NPUDevice", "OpenVINODevice", "ovlite_devices"]
 

@@ -20,19 +20,19 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Sequence
 from types import MappingProxyType
 from typing import Any
 
-import numpy as np
-
 import ovlite.properties as props
-from ovlite import CompiledModel, Model, StreamsExecutor
-from ovlite.element_type import Type
-from ovlite.errors import InferenceError
-from ovlite.fork import reset_after_fork
-from ovlite.jobs import Job
-from ovlite.onnxruntime import create_session, session_runner
+from ovlite import InferenceError, Model, Type
+from ovlite.plugin import (
+    CompiledModel,
+    Job,
+    StreamsExecutor,
+    create_session,
+    reset_after_fork,
+    session_runner,
+)
 from ovlite.properties.hint import ExecutionMode, PerformanceMode
 
 from . import openvino_c, settings
@@ -100,14 +100,13 @@ class OpenVINOCompiledModel(CompiledModel):
             [port.any_name for port in model.inputs],
             MappingProxyType({"device": device_name}),
         )
-        self.serve_with(
-            StreamsExecutor(
-                contexts=[session._sess] * requests,
-                run=run,
-                name=f"{device_name}:{model.friendly_name}",
-            )
+        executor = StreamsExecutor(
+            contexts=[session._sess] * requests,
+            run=run,
+            name=f"{device_name}:{model.friendly_name}",
         )
-
+        #: the thread that forked this process, in a forked child (see _after_fork)
+        self._forked_by: int | None = None
         reset_after_fork(self)
 
         reason = _reason(target, config, chosen, source, options, requests)
@@ -137,15 +136,15 @@ class OpenVINOCompiledModel(CompiledModel):
                 ],
                 props.configuration_reason.name: reason,
             },
+            executor,
         )
 
-    def submit(self, job: Any) -> None:
+    def submit(self, job: Job) -> None:
         """Queue ``job``; up to ``OPTIMAL_NUMBER_OF_INFER_REQUESTS`` run at once."""
-        self._executor.submit(job)
-
-    def run(self, inputs: Sequence[np.ndarray]) -> tuple[Sequence[np.ndarray], Any]:
-        """Run one inference in the calling thread."""
-        return self._executor.call(inputs)
+        if self._forked_by is not None:
+            self._submit_in_forked_child(job)
+        else:
+            super().submit(job)
 
     @property
     def session(self) -> Any:
@@ -157,23 +156,21 @@ class OpenVINOCompiledModel(CompiledModel):
         keeps state per thread, and a new thread of the child can take the id of one of the
         parent's threads and then fails OpenVINO's checks."""
         self._forked_by = threading.get_ident()
-        self.submit = self._submit_in_forked_child  # type: ignore[method-assign]
 
     def _submit_in_forked_child(self, job: Job) -> None:
         if threading.get_ident() != self._forked_by:
-            if job.begin():
-                job.set_error(
-                    InferenceError(
-                        f"{self.device_name} runs only in the thread that forked this process "
-                        f"(OpenVINO keeps state per thread of the parent); to use it from other "
-                        f"threads, start processes with the 'spawn' or 'forkserver' method"
-                    )
+            job.refuse(
+                InferenceError(
+                    f"{self.device_name} runs only in the thread that forked this process "
+                    f"(OpenVINO keeps state per thread of the parent); to use it from other "
+                    f"threads, start processes with the 'spawn' or 'forkserver' method"
                 )
+            )
             return
         if not job.begin():
             return
         try:
-            outputs, info = self._executor.call(job.inputs)
+            outputs, info = self.executor.call(job.inputs)
         except BaseException as error:
             job.set_error(error)
             if not isinstance(error, Exception):
@@ -183,8 +180,7 @@ class OpenVINOCompiledModel(CompiledModel):
 
     def close(self) -> None:
         """Stop after the queued jobs and release the session."""
-        super().close()
-        self._executor.close()
+        super().close()  # stops the executor after the queued jobs
         self._session = None
 
 

@@ -11,18 +11,18 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import ovlite.properties as props
-from ovlite import Availability, CompiledModel, Device, Model
-from ovlite.errors import DeviceNotFoundError
-from ovlite.properties.hint import ExecutionMode, PerformanceMode
+from ovlite import DeviceNotFoundError, Model
+from ovlite.plugin import Availability, CompiledModel, Device
 
 from . import settings
 from .runtime import RuntimeProbe, probe_runtime
+from .settings import SETTINGS
 
 
 class OpenVINODevice(Device):
     """OpenVINO's devices through ONNX Runtime's OpenVINO execution provider.
 
-    Settings (``config_keys``) are OpenVINO properties passed to OpenVINO as they are:
+    Settings (``settings``) are OpenVINO properties passed to OpenVINO as they are:
     the performance hints, ``NUM_STREAMS``, ``INFERENCE_NUM_THREADS``,
     ``INFERENCE_PRECISION_HINT`` (f32, bf16, f16; unset: OpenVINO's default for the device,
     bf16 on CPUs with bf16 instructions), ``EXECUTION_MODE_HINT``, ``ENABLE_CPU_PINNING``,
@@ -34,7 +34,7 @@ class OpenVINODevice(Device):
     #: Below CPU (10): on the host CPU, AUTO keeps ovlite's own CPU device (f32, quicker to
     #: compile); OPENVINO runs when asked for by name.
     priority: ClassVar[int] = 5
-    config_keys = settings.KEYS
+    settings = SETTINGS
     #: The OpenVINO device this family name stands for when no id is given (None: AUTO).
     fixed_id: ClassVar[str | None] = None
 
@@ -77,16 +77,6 @@ class OpenVINODevice(Device):
     def device_properties(self, device_id: str | None = None) -> dict[str, Any]:
         return {
             props.device.architecture.name: self.resolve_id(device_id) or settings.AUTOMATIC,
-            # defaults of the settings; unset ones are OpenVINO's own default
-            props.hint.performance_mode.name: PerformanceMode.LATENCY,
-            props.hint.num_requests.name: 0,
-            props.streams.num.name: 1,
-            props.inference_num_threads.name: 0,
-            props.hint.inference_precision.name: self.default_precision(device_id),
-            props.hint.execution_mode.name: ExecutionMode.PERFORMANCE,
-            props.hint.enable_cpu_pinning.name: False,
-            props.hint.enable_hyper_threading.name: False,
-            props.cache_dir.name: "",
         }
 
     def default_precision(self, device_id: str | None = None) -> str:
@@ -104,11 +94,6 @@ class OpenVINODevice(Device):
     def resolve_id(self, device_id: str | None) -> str | None:
         """The OpenVINO device an id names (``None``: OpenVINO's automatic choice)."""
         return device_id or self.fixed_id
-
-    def check_config(self, config: Mapping[str, Any]) -> None:
-        """Refuse unknown keys and values OpenVINO would silently ignore."""
-        super().check_config(config)
-        settings.check(config)
 
     def onnxruntime_provider(
         self, device_id: str | None, config: Mapping[str, Any]
@@ -137,7 +122,7 @@ class OpenVINODevice(Device):
         return settings.PROVIDER, settings.provider_options(target, properties, cache_dir)
 
     def compile_model(
-        self, model: Model, spec: Any, config: dict[str, Any], core: Any
+        self, model: Model, spec: Any, config: dict[str, Any], host: Any
     ) -> CompiledModel:
         from .compiled import OpenVINOCompiledModel
 
@@ -165,7 +150,7 @@ class NPUDevice(OpenVINODevice):
     fixed_id: ClassVar[str | None] = "NPU"
 
     def compile_model(
-        self, model: Model, spec: Any, config: dict[str, Any], core: Any
+        self, model: Model, spec: Any, config: dict[str, Any], host: Any
     ) -> CompiledModel:
         from .compiled import OpenVINOCompiledModel
 

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from functools import cache
 
-from ovlite.errors import CompileError
+from ovlite import CompileError
 
 LIBRARY = "libopenvino_c.so"
 

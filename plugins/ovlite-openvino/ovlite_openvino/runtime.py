@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ovlite import onnxruntime_install
+from ovlite.plugin import (
+    InstallReport,
+    inspect_onnxruntime_install,
+    onnxruntime_use_commands,
+)
 
 from .settings import PROVIDER
 
@@ -28,11 +32,11 @@ class RuntimeProbe:
     onnxruntime_version: str = ""
 
 
-def switch_command(report: onnxruntime_install.InstallReport | None = None) -> str:
+def switch_command(report: InstallReport | None = None) -> str:
     """The shell command that leaves ``onnxruntime-openvino`` as the one ONNX Runtime."""
-    report = report or onnxruntime_install.inspect()
+    report = report or inspect_onnxruntime_install()
     installed = [flavour.name for flavour in report.flavours]
-    return " && ".join(onnxruntime_install.use_commands(RUNTIME_DISTRIBUTION, installed))
+    return " && ".join(onnxruntime_use_commands(RUNTIME_DISTRIBUTION, installed))
 
 
 def probe_runtime(paths: list[str] | None = None) -> RuntimeProbe:
@@ -41,7 +45,7 @@ def probe_runtime(paths: list[str] | None = None) -> RuntimeProbe:
     ``paths`` are where to look for installed distributions (``sys.path``); the import is
     always the real one.
     """
-    report = onnxruntime_install.inspect(paths)
+    report = inspect_onnxruntime_install(paths)
     if not report.ok:
         return RuntimeProbe(
             False,

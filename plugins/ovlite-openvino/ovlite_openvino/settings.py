@@ -14,9 +14,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ovlite.properties as props
-from ovlite.element_type import Type
-from ovlite.errors import PropertyValueError
-from ovlite.properties.hint import PerformanceMode
+from ovlite import PropertyValueError, Type
+from ovlite.plugin import Setting
+from ovlite.properties.hint import ExecutionMode, PerformanceMode
 from ovlite.properties.streams import Num
 
 PROVIDER = "OpenVINOExecutionProvider"
@@ -25,30 +25,33 @@ AUTOMATIC = "AUTO"
 #: Precisions OpenVINO computes in; others are refused before OpenVINO would ignore them.
 PRECISIONS = (Type.f32, Type.bf16, Type.f16)
 
-#: The settings the device takes; each is passed to OpenVINO under the same name.
-KEYS = frozenset(
-    {
-        props.hint.performance_mode.name,
-        props.hint.num_requests.name,
-        props.streams.num.name,
-        props.inference_num_threads.name,
-        props.hint.inference_precision.name,
-        props.hint.execution_mode.name,
-        props.hint.enable_cpu_pinning.name,
-        props.hint.enable_hyper_threading.name,
-        props.cache_dir.name,
-    }
-)
-
-
-def check(config: Mapping[str, Any]) -> None:
-    """Refuse values OpenVINO would take and ignore, naming the value and what is expected."""
-    precision = config.get(props.hint.inference_precision.name)
-    if precision is not None and precision not in PRECISIONS:
+def check_precision(precision: Type) -> None:
+    """Refuse a precision OpenVINO would take and ignore, naming it and what is expected."""
+    if precision not in PRECISIONS:
         raise PropertyValueError(
             f"INFERENCE_PRECISION_HINT {precision} is not a precision OpenVINO computes in; "
             f"expected one of {', '.join(str(p) for p in PRECISIONS)}"
         )
+
+
+def _default_precision(device: Any, device_id: str | None) -> str:
+    return device.default_precision(device_id)
+
+
+#: The settings the device takes, each passed to OpenVINO under the same name.  Defaults are
+#: what ovlite reports when unset; OpenVINO then applies its own (the precision is read from
+#: OpenVINO for the device).
+SETTINGS = (
+    Setting(props.hint.performance_mode, PerformanceMode.LATENCY),
+    Setting(props.hint.num_requests, 0),
+    Setting(props.streams.num, 1),
+    Setting(props.inference_num_threads, 0),
+    Setting(props.hint.inference_precision, check=check_precision, default_from=_default_precision),
+    Setting(props.hint.execution_mode, ExecutionMode.PERFORMANCE),
+    Setting(props.hint.enable_cpu_pinning, False),
+    Setting(props.hint.enable_hyper_threading, False),
+    Setting(props.cache_dir, ""),
+)
 
 
 def openvino_device(device_id: str | None, devices: Sequence[str] = ()) -> str:

@@ -54,7 +54,7 @@ def test_throughput_reports_openvinos_streams_and_runs_them(
     if (os.cpu_count() or 1) > 1:
         assert streams > 1, compiled.get_property("OVLITE_CONFIGURATION_REASON")
     # the provider was told OpenVINO's choice, so its own default of one stream cannot win
-    load_config = json.loads(compiled.provider_options["load_config"])["CPU"]
+    load_config = json.loads(compiled.device_model.provider_options["load_config"])["CPU"]
     assert load_config["NUM_STREAMS"] == str(streams)
     # as many inferences as requests in flight, each answered with its own result
     queue = ovlite.AsyncInferQueue(compiled)

@@ -7,17 +7,17 @@ model on ``CPU`` through ovlite on its node, and balances requests over them.  S
 
 from __future__ import annotations
 
-import ovlite
+from ovlite.plugin import Device, hookimpl
 
 from . import keys
 from .device import RayCompiledModel, RayDevice
 from .replica import ReplicaLostError
 
-OVLITE_PLUGIN_API = 1
+OVLITE_PLUGIN_API = 2
 
 
-@ovlite.hookimpl
-def ovlite_devices() -> list[ovlite.Device]:
+@hookimpl
+def ovlite_devices() -> list[Device]:
     return [RayDevice()]
 
 

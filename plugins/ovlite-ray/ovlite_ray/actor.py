@@ -34,7 +34,8 @@ class Replica:
         if cpus >= 1 and target is not None and threads in target.config_keys:
             # a replica owns the CPUs it reserved, not the whole node
             config.setdefault(threads, math.ceil(cpus))
-        self._compiled = core.compile_model(ovlite.read_model(model_bytes), device, config)
+        # the device's own compiled model: inputs arrive checked by the driver, in port order
+        self._compiled = core.compile_child(ovlite.read_model(model_bytes), device, config)
         self._model_bytes = len(model_bytes)
 
     def describe(self) -> dict[str, Any]:

@@ -7,8 +7,8 @@ import os
 import threading
 from collections.abc import Mapping
 
-from ovlite.device_string import DeviceSpec
-from ovlite.errors import DeviceUnavailableError
+from ovlite import DeviceUnavailableError
+from ovlite.plugin import DeviceSpec
 
 log = logging.getLogger("ovlite.ray")
 _connect_lock = threading.Lock()

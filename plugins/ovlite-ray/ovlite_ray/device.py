@@ -17,20 +17,25 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from ovlite import DeviceClosedError, Model
 from ovlite import properties as props
-from ovlite.core import BATCH_KEYS
-from ovlite.device import Availability, CompiledModel, Device
-from ovlite.device_string import DeviceSpec, single_child
-from ovlite.errors import DeviceClosedError
-from ovlite.jobs import Job
-from ovlite.meta.scheduler import LoadBalancer
-from ovlite.model import Model
+from ovlite.plugin import (
+    Availability,
+    CompiledModel,
+    Device,
+    DeviceHost,
+    DeviceSpec,
+    Job,
+    LoadBalancer,
+    Setting,
+    single_child,
+)
 from ovlite.properties.hint import PerformanceMode
 
 from . import keys
 from .cluster import connect
 from .replica import ReplicaHandle, ReplicaLostError
-from .replicas import DEVICE_PROPERTIES, HINT, ReplicaStarter
+from .replicas import HINT, ReplicaStarter
 from .supervision import ReplicaSupervisor
 
 
@@ -40,7 +45,15 @@ class RayDevice(Device):
     name = "RAY"
     is_meta = True
     priority = -10  # AUTO never picks meta devices; the number is for listings only
-    config_keys = frozenset({HINT, DEVICE_PROPERTIES, *keys.RAY_KEYS})
+    settings = (
+        Setting(props.hint.performance_mode, PerformanceMode.THROUGHPUT),
+        Setting(props.device.properties, {}),
+        Setting(keys.address, ""),
+        Setting(keys.replicas, 0),
+        Setting(keys.replica_resources, {}),
+        Setting(keys.replica_hint, PerformanceMode.THROUGHPUT),
+        Setting(keys.runtime_env, {}),
+    )
 
     def availability(self) -> Availability:
         try:
@@ -52,17 +65,6 @@ class RayDevice(Device):
     def full_device_name(self, device_id: str | None = None) -> str:
         return "RAY (replicas on a Ray cluster)"
 
-    def device_properties(self, device_id: str | None = None) -> dict[str, Any]:
-        return {
-            HINT: PerformanceMode.THROUGHPUT,
-            DEVICE_PROPERTIES: {},
-            keys.address.name: "",
-            keys.replicas.name: 0,
-            keys.replica_resources.name: {},
-            keys.replica_hint.name: PerformanceMode.THROUGHPUT,
-            keys.runtime_env.name: {},
-        }
-
     def check_config(self, config: Any) -> None:
         try:
             super().check_config(config)
@@ -73,11 +75,11 @@ class RayDevice(Device):
             ) from None
 
     def compile_model(
-        self, model: Model, spec: DeviceSpec, config: dict[str, Any], core: Any
+        self, model: Model, spec: DeviceSpec, config: dict[str, Any], host: DeviceHost
     ) -> CompiledModel:
         replica_device = replica_spec(spec)
         # the automatic-batching keys every device takes go on to the replicas' device
-        self.check_config({k: v for k, v in config.items() if k not in BATCH_KEYS})
+        self.check_config({k: v for k, v in config.items() if k not in props.BATCH_KEYS})
         address = connect(config.get(keys.address.name, ""))
         starter = ReplicaStarter(model, spec, replica_device, config)
         count = config.get(keys.replicas.name) or starter.replicas_that_fit()
@@ -148,11 +150,11 @@ class RayCompiledModel(CompiledModel):
         return {c.name: c.compiled for c in self.balancer.children}
 
     def _refresh(self) -> None:
-        self._properties[keys.replicas.name] = len(self.replicas())
+        self.properties[keys.replicas.name] = len(self.replicas())
         # the replicas' slots: not the stand-in that fails jobs once every replica is gone
         serving = sum(h.capacity for h in self.replicas())
-        self._properties[props.optimal_number_of_infer_requests.name] = serving or 1
-        self._properties[props.dropped_devices.name] = self.balancer.dropped()
+        self.properties[props.optimal_number_of_infer_requests.name] = serving or 1
+        self.properties[props.dropped_devices.name] = self.balancer.dropped()
 
     # ---- jobs ------------------------------------------------------------------------------
 

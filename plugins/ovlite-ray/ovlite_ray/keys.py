@@ -16,9 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ovlite.errors import PropertyValueError
-from ovlite.properties import register_key
-from ovlite.properties._keys import PropertyKey, enum_of, to_str
+from ovlite import PropertyValueError
+from ovlite.properties import PropertyKey, enum_of, register_key, to_str
 from ovlite.properties.hint import PerformanceMode
 
 

@@ -21,10 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ovlite.device import CompiledModel
-from ovlite.errors import InferenceError
-from ovlite.jobs import Job
-from ovlite.model import Model
+from ovlite import InferenceError, Model
+from ovlite.plugin import CompiledModel, Job
 
 log = logging.getLogger("ovlite.ray")
 _STOP = object()

@@ -8,11 +8,9 @@ import functools
 import itertools
 from typing import Any
 
+from ovlite import CompileError, Model
 from ovlite import properties as props
-from ovlite.core import BATCH_KEYS
-from ovlite.device_string import DeviceSpec
-from ovlite.errors import CompileError
-from ovlite.model import Model
+from ovlite.plugin import DeviceSpec
 from ovlite.properties.hint import PerformanceMode
 
 from . import keys
@@ -42,7 +40,7 @@ class ReplicaStarter:
             HINT, PerformanceMode.THROUGHPUT
         )
         self.config = {HINT: self.hint}
-        self.config.update({k: v for k, v in config.items() if k in BATCH_KEYS})
+        self.config.update({k: v for k, v in config.items() if k in props.BATCH_KEYS})
         if config.get(DEVICE_PROPERTIES):
             self.config[DEVICE_PROPERTIES] = config[DEVICE_PROPERTIES]
         self.resources = config.get(keys.replica_resources.name) or default_resources(

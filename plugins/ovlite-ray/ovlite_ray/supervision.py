@@ -10,11 +10,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from ovlite.device import CompiledModel
-from ovlite.errors import InferenceError
-from ovlite.jobs import Job
-from ovlite.meta.scheduler import CHILD_COMING, Child, LoadBalancer
-from ovlite.model import Model
+from ovlite import InferenceError, Model
+from ovlite.plugin import CHILD_COMING, Child, CompiledModel, Job, LoadBalancer
 
 from .replica import ReplicaHandle
 from .replicas import ReplicaStarter

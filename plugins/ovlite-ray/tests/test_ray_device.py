@@ -100,7 +100,7 @@ def test_optimal_requests_are_the_sum_of_the_replicas_and_settings_reach_them(co
     per_replica = {"DEVICE_PROPERTIES": {"CPU": {"NUM_STREAMS": 2}}}
     compiled = core.compile_model(mlp, "RAY:CPU", {"RAY_REPLICAS": 2, **per_replica})
     try:
-        replicas = compiled.replicas()
+        replicas = compiled.device_model.replicas()
         assert len(replicas) == 2
         optimal = compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")
         assert optimal == sum(r.facts["optimal_requests"] for r in replicas)
@@ -119,7 +119,7 @@ def test_replicas_may_run_a_meta_device(core, mlp) -> None:
         request.infer(data)
         np.testing.assert_allclose(request.results[0], expected(mlp, data), rtol=1e-4, atol=1e-5)
         assert request.executed_on == "RAY:MULTI:CPU,CPU"
-        assert compiled.replicas()[0].facts["execution_devices"] == ["CPU", "CPU"]
+        assert compiled.device_model.replicas()[0].facts["execution_devices"] == ["CPU", "CPU"]
     finally:
         compiled.close()
 
@@ -131,7 +131,7 @@ def test_a_replica_device_that_cannot_compile_is_a_compile_error(core, mlp) -> N
 
 def test_closing_returns_the_replicas_resources(core, mlp) -> None:
     compiled = core.compile_model(mlp, "RAY:CPU", {"RAY_REPLICAS": 1})
-    actor = compiled.replicas()[0].actor
+    actor = compiled.device_model.replicas()[0].actor
     compiled.close()
     # ray.kill is asynchronous: a call made right after it may still be answered
     deadline = time.monotonic() + 60

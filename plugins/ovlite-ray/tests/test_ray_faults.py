@@ -80,8 +80,8 @@ def wait_for_replicas(compiled: ov.CompiledModel, count: int) -> None:
 
 def test_a_replica_killed_mid_run_loses_no_job_and_is_replaced(mlp, cases) -> None:
     compiled = ov.Core().compile_model(mlp, "RAY:CPU", {"RAY_REPLICAS": 3})
-    victim = compiled.replicas()[0]
-    child = next(c for c in compiled.balancer.children if c.compiled is victim)
+    victim = compiled.device_model.replicas()[0]
+    child = next(c for c in compiled.device_model.balancer.children if c.compiled is victim)
     in_flight_at_kill: list[int] = []
 
     def kill() -> None:
@@ -94,7 +94,7 @@ def test_a_replica_killed_mid_run_loses_no_job_and_is_replaced(mlp, cases) -> No
     dropped = compiled.get_property("OVLITE_DROPPED_DEVICES")
     assert any(victim.device_name in entry for entry in dropped), dropped
     wait_for_replicas(compiled, 3)
-    assert victim not in compiled.replicas()
+    assert victim not in compiled.device_model.replicas()
     data, expected = cases[0]
     np.testing.assert_allclose(compiled(data)[0], expected, rtol=1e-4, atol=1e-5)
     compiled.close()
@@ -102,7 +102,7 @@ def test_a_replica_killed_mid_run_loses_no_job_and_is_replaced(mlp, cases) -> No
 
 def test_every_replica_killed_at_once_still_answers_every_job(mlp, cases) -> None:
     compiled = ov.Core().compile_model(mlp, "RAY:CPU", {"RAY_REPLICAS": 2})
-    victims = compiled.replicas()
+    victims = compiled.device_model.replicas()
 
     def kill() -> None:
         for victim in victims:
@@ -111,7 +111,7 @@ def test_every_replica_killed_at_once_still_answers_every_job(mlp, cases) -> Non
     answers = run_while_killing(compiled, cases, JOBS // 4, kill)
     assert_each_answered_once(answers, cases)
     wait_for_replicas(compiled, 2)
-    assert not set(victims) & set(compiled.replicas())
+    assert not set(victims) & set(compiled.device_model.replicas())
     compiled.close()
 
 
@@ -120,7 +120,7 @@ def test_losing_the_last_replica_after_close_ends_every_waiting_job(mlp, cases) 
     replacement is started after close, so each waiting job ends (with an error), and none
     waits for ever."""
     compiled = ov.Core().compile_model(mlp, "RAY:CPU", {"RAY_REPLICAS": 1})
-    (victim,) = compiled.replicas()
+    (victim,) = compiled.device_model.replicas()
     requests = [compiled.create_infer_request() for _ in range(60)]
     for request, (data, _) in zip(requests, cases, strict=False):
         request.start_async(data)

@@ -76,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ovlite-serve", description=__doc__.splitlines()[0])
     add_arguments(parser)
     args = parser.parse_args(argv)
-    from ovlite.errors import OvliteError
+    from ovlite import OvliteError
 
     try:
         return run(args)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ovlite.errors import InputError, OvliteError
+from ovlite import InputError, OvliteError
 
 from .codec import InferRequestBody
 from .datatypes import from_dtype, triton_type
