@@ -10,6 +10,7 @@ the guide's worked example (``MYDEV``) from the page itself and follow its steps
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import inspect
 import json
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import textwrap
 import types
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,6 +69,51 @@ class TestReferenceTemplateInProcess(PluginConformance):
     @pytest.fixture
     def core(self) -> ov.Core:
         return core_with_template()
+
+
+#: What a plugin of API 2 imports from ovlite (and the modules of ``ovlite.properties``):
+#: nothing else of ovlite is the plugin API.
+PLUGIN_SURFACE = {"ovlite", "ovlite.plugin", "ovlite.properties"}
+
+
+def outside_the_surface(names: set[str]) -> set[str]:
+    return {
+        name
+        for name in names
+        if name not in PLUGIN_SURFACE and not name.startswith("ovlite.properties.")
+    }
+
+
+def ovlite_imports(folder: Path) -> set[str]:
+    """Every ``ovlite...`` module the Python files under ``folder`` import."""
+    found = set()
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            found.update(name for name in names if name.split(".")[0] == "ovlite")
+    return found
+
+
+def test_the_template_is_written_for_plugin_api_2() -> None:
+    """It declares API 2, imports only the plugin API, and loads without a warning."""
+    template = load_template()
+    assert template.OVLITE_PLUGIN_API == 2 == ov.PLUGIN_API_VERSION
+    assert outside_the_surface(ovlite_imports(TEMPLATE / "ovlite_reference")) == set()
+    tests = ovlite_imports(TEMPLATE / "tests")
+    assert {
+        name for name in outside_the_surface(tests) if not name.startswith("ovlite.testing")
+    } == set()
+    core = ov.Core()
+    assert core.devices()  # the installed plugins load first, with their own warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        core.register_plugin(template, name="reference-api2")
+    assert "REFERENCE" in core.available_devices
 
 
 def load_template_device_tests() -> types.ModuleType:
