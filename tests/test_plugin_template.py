@@ -263,14 +263,16 @@ def test_installed_template_passes_its_own_tests(
     venv, env = fresh_venv
     # only the tests are copied, so they import the installed package, not the source folder
     shutil.copytree(TEMPLATE / "tests", tmp_path / "tests", ignore=BUILD_LITTER)
-    result = run(
-        [str(venv / "bin" / "python"), "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider"],
-        env=env,
-        cwd=tmp_path,
-        timeout=600,
-    )
-    summary = result.stdout.strip().splitlines()[-1]
-    assert "passed" in summary and "failed" not in summary and "error" not in summary, summary
+    pytest_passes(venv, env, tmp_path)
+
+
+def pytest_passes(venv: Path, env: dict[str, str], cwd: Path, *args: str) -> str:
+    """Run pytest with the venv's Python in ``cwd``; assert that it passed; its output."""
+    command = [str(venv / "bin" / "python"), "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider"]
+    output = run([*command, *args], env=env, cwd=cwd, timeout=600).stdout
+    summary = output.strip().splitlines()[-1]
+    assert "passed" in summary and "failed" not in summary and "error" not in summary, output
+    return output
 
 
 def guide_files() -> dict[str, str]:
@@ -297,14 +299,7 @@ def test_the_guides_worked_example_works(
         rows = {row["device"]: row for row in listed}
         assert rows["MYDEV"]["available"] and rows["MYDEV"]["package"] == "ovlite-mydevice"
 
-        tests = run(
-            [python, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "tests"],
-            env=env,
-            cwd=project,
-            timeout=600,
-        ).stdout
-        summary = tests.strip().splitlines()[-1]
-        assert "passed" in summary and "failed" not in summary and "error" not in summary
+        tests = pytest_passes(venv, env, project, "tests")
         assert "MYDEV does not claim profiling" in tests, tests
 
         claims = "cancellation,throughput_streams,dynamic_shapes"  # as the guide's step 4
@@ -320,3 +315,24 @@ def test_the_guides_worked_example_works(
         assert list((project / "dist").glob("ovlite_mydevice-0.1.0-*.whl"))
     finally:
         run([*pip, "uninstall", "-y", "ovlite-mydevice"], env=env)
+
+
+def test_new_plugin_passes_conformance_as_generated(
+    fresh_venv: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """``ovlite new-plugin``, ``pip install -e .``, ``pytest tests``: nothing edited."""
+    venv, env = fresh_venv
+    project = tmp_path / "ovlite-scaffolded"
+    ovlite_command = str(venv / "bin" / "ovlite")
+    run([ovlite_command, "new-plugin", "scaffolded", "--dir", str(project)], env=env)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
+    run([*pip, "install", "-e", "."], env=env, cwd=project, timeout=600)
+    try:
+        listed = json.loads(run([ovlite_command, "devices", "--json"], env=env).stdout)
+        rows = {row["device"]: row for row in listed}
+        assert rows["SCAFFOLDED"]["available"], rows["SCAFFOLDED"]["reason"]
+        assert rows["SCAFFOLDED"]["package"] == "ovlite-scaffolded"
+        tests = pytest_passes(venv, env, project, "tests")
+        assert "SCAFFOLDED does not claim profiling" in tests, tests
+    finally:
+        run([*pip, "uninstall", "-y", "ovlite-scaffolded"], env=env)
