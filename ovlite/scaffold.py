@@ -18,7 +18,7 @@ from . import __version__
 from .errors import ArgumentError
 from .hookspecs import PLUGIN_API_VERSION
 
-#: Device names ovlite itself, or a package of this project, provides.
+#: Device names of ovlite itself; those of its packages (CPU, GPU, ...) come from KNOWN_PACKAGES.
 TAKEN_DEVICES = frozenset({"AUTO", "BATCH", "HETERO", "MULTI"})
 
 _NAME = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*")
