@@ -1,4 +1,5 @@
-"""The ``ovlite`` command: ``benchmark``, ``conformance``, ``devices`` and ``plugins``.
+"""The ``ovlite`` command: ``benchmark``, ``conformance``, ``devices``, ``new-plugin`` and
+``plugins``.
 
 Other packages add subcommands through the entry-point group ``ovlite.commands``: each entry
 point names a function ``register(subparsers)`` that adds its parser (``ovlite-serve`` adds
@@ -21,6 +22,7 @@ from .benchmark import BenchmarkConfig, BenchmarkResult, run_benchmark, write_re
 from .core import Core
 from .device_string import parse_device
 from .errors import OvliteError
+from .hookspecs import PLUGIN_API_VERSION
 
 HINTS = ("latency", "throughput", "cumulative_throughput", "none")
 COMMANDS_GROUP = "ovlite.commands"
@@ -54,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     plugins.add_argument("--json", action="store_true")
     plugins.set_defaults(run=cmd_plugins)
     add_conformance_command(commands)
+    add_new_plugin_command(commands)
     add_package_commands(commands)
 
     bench = commands.add_parser(
@@ -230,6 +233,40 @@ def cmd_conformance(args: argparse.Namespace) -> int:
                 handle.write(document + "\n")
             print(f"JSON summary written to {args.json_path}")
     return 0 if report.ok else 1
+
+
+# ---- new-plugin ------------------------------------------------------------------------------
+
+
+def add_new_plugin_command(commands: Any) -> None:
+    new = commands.add_parser(
+        "new-plugin",
+        help="write a device plugin package to start from",
+        description="Write a device plugin package (src layout, plugin API "
+        f"{PLUGIN_API_VERSION}): pyproject.toml with the ovlite entry point, the device "
+        "module, a README and tests/test_conformance.py. Installed with pip install -e, it "
+        "passes the conformance suite as written.",
+    )
+    new.add_argument("name", help="the plugin's name, e.g. mydevice (package ovlite-mydevice)")
+    new.add_argument(
+        "--dir", dest="directory", metavar="PATH", help="folder to write (default: ./ovlite-NAME)"
+    )
+    new.add_argument(
+        "--device", metavar="DEVICE_NAME", help="what users type (default: NAME in upper case)"
+    )
+    new.set_defaults(run=cmd_new_plugin)
+
+
+def cmd_new_plugin(args: argparse.Namespace) -> int:
+    from .scaffold import new_plugin, plugin_names
+
+    names = plugin_names(args.name, args.device)
+    folder = new_plugin(args.name, args.directory, args.device)
+    print(f"wrote {names.distribution} (device {names.device}) to {folder}")
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        print(f"  {path.relative_to(folder)}")
+    print(f"next: cd {folder} && pip install -e '.[test]' && pytest -rs tests")
+    return 0
 
 
 def add_package_commands(commands: Any) -> None:

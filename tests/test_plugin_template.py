@@ -10,6 +10,7 @@ the guide's worked example (``MYDEV``) from the page itself and follow its steps
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import inspect
 import json
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import textwrap
 import types
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,6 +69,51 @@ class TestReferenceTemplateInProcess(PluginConformance):
     @pytest.fixture
     def core(self) -> ov.Core:
         return core_with_template()
+
+
+#: What a plugin of API 2 imports from ovlite (and the modules of ``ovlite.properties``):
+#: nothing else of ovlite is the plugin API.
+PLUGIN_SURFACE = {"ovlite", "ovlite.plugin", "ovlite.properties"}
+
+
+def outside_the_surface(names: set[str]) -> set[str]:
+    return {
+        name
+        for name in names
+        if name not in PLUGIN_SURFACE and not name.startswith("ovlite.properties.")
+    }
+
+
+def ovlite_imports(folder: Path) -> set[str]:
+    """Every ``ovlite...`` module the Python files under ``folder`` import."""
+    found = set()
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            found.update(name for name in names if name.split(".")[0] == "ovlite")
+    return found
+
+
+def test_the_template_is_written_for_plugin_api_2() -> None:
+    """It declares API 2, imports only the plugin API, and loads without a warning."""
+    template = load_template()
+    assert template.OVLITE_PLUGIN_API == 2 == ov.PLUGIN_API_VERSION
+    assert outside_the_surface(ovlite_imports(TEMPLATE / "ovlite_reference")) == set()
+    tests = ovlite_imports(TEMPLATE / "tests")
+    assert {
+        name for name in outside_the_surface(tests) if not name.startswith("ovlite.testing")
+    } == set()
+    core = ov.Core()
+    assert core.devices()  # the installed plugins load first, with their own warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        core.register_plugin(template, name="reference-api2")
+    assert "REFERENCE" in core.available_devices
 
 
 def load_template_device_tests() -> types.ModuleType:
@@ -216,14 +263,16 @@ def test_installed_template_passes_its_own_tests(
     venv, env = fresh_venv
     # only the tests are copied, so they import the installed package, not the source folder
     shutil.copytree(TEMPLATE / "tests", tmp_path / "tests", ignore=BUILD_LITTER)
-    result = run(
-        [str(venv / "bin" / "python"), "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider"],
-        env=env,
-        cwd=tmp_path,
-        timeout=600,
-    )
-    summary = result.stdout.strip().splitlines()[-1]
-    assert "passed" in summary and "failed" not in summary and "error" not in summary, summary
+    pytest_passes(venv, env, tmp_path)
+
+
+def pytest_passes(venv: Path, env: dict[str, str], cwd: Path, *args: str) -> str:
+    """Run pytest with the venv's Python in ``cwd``; assert that it passed; its output."""
+    command = [str(venv / "bin" / "python"), "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider"]
+    output = run([*command, *args], env=env, cwd=cwd, timeout=600).stdout
+    summary = output.strip().splitlines()[-1]
+    assert "passed" in summary and "failed" not in summary and "error" not in summary, output
+    return output
 
 
 def guide_files() -> dict[str, str]:
@@ -250,14 +299,7 @@ def test_the_guides_worked_example_works(
         rows = {row["device"]: row for row in listed}
         assert rows["MYDEV"]["available"] and rows["MYDEV"]["package"] == "ovlite-mydevice"
 
-        tests = run(
-            [python, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "tests"],
-            env=env,
-            cwd=project,
-            timeout=600,
-        ).stdout
-        summary = tests.strip().splitlines()[-1]
-        assert "passed" in summary and "failed" not in summary and "error" not in summary
+        tests = pytest_passes(venv, env, project, "tests")
         assert "MYDEV does not claim profiling" in tests, tests
 
         claims = "cancellation,throughput_streams,dynamic_shapes"  # as the guide's step 4
@@ -273,3 +315,24 @@ def test_the_guides_worked_example_works(
         assert list((project / "dist").glob("ovlite_mydevice-0.1.0-*.whl"))
     finally:
         run([*pip, "uninstall", "-y", "ovlite-mydevice"], env=env)
+
+
+def test_new_plugin_passes_conformance_as_generated(
+    fresh_venv: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """``ovlite new-plugin``, ``pip install -e .``, ``pytest tests``: nothing edited."""
+    venv, env = fresh_venv
+    project = tmp_path / "ovlite-scaffolded"
+    ovlite_command = str(venv / "bin" / "ovlite")
+    run([ovlite_command, "new-plugin", "scaffolded", "--dir", str(project)], env=env)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
+    run([*pip, "install", "-e", "."], env=env, cwd=project, timeout=600)
+    try:
+        listed = json.loads(run([ovlite_command, "devices", "--json"], env=env).stdout)
+        rows = {row["device"]: row for row in listed}
+        assert rows["SCAFFOLDED"]["available"], rows["SCAFFOLDED"]["reason"]
+        assert rows["SCAFFOLDED"]["package"] == "ovlite-scaffolded"
+        tests = pytest_passes(venv, env, project, "tests")
+        assert "SCAFFOLDED does not claim profiling" in tests, tests
+    finally:
+        run([*pip, "uninstall", "-y", "ovlite-scaffolded"], env=env)

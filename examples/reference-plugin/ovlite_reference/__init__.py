@@ -12,14 +12,14 @@ compiles a model (see ``device.py``).
 
 from __future__ import annotations
 
-import ovlite
+from ovlite import plugin
 
 from .device import ReferenceCompiledModel, ReferenceDevice, plan_streams
 
 #: The plugin contract this plugin was written for.  Write the number, not
-#: ``ovlite.PLUGIN_API_VERSION``: a core implementing another contract must refuse this
-#: plugin (with a message naming both versions) rather than load it and fail later.
-OVLITE_PLUGIN_API = 1
+#: ``ovlite.plugin.PLUGIN_API_VERSION``: a core implementing another contract must refuse
+#: this plugin (with a message naming both versions) rather than load it and fail later.
+OVLITE_PLUGIN_API = 2
 
 __all__ = [
     "OVLITE_PLUGIN_API",
@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 
-@ovlite.hookimpl
-def ovlite_devices() -> list[ovlite.Device]:
+@plugin.hookimpl
+def ovlite_devices() -> list[plugin.Device]:
     """The devices this plugin provides: one ``REFERENCE``.  Creating it probes nothing."""
     return [ReferenceDevice()]

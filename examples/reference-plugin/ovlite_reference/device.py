@@ -2,14 +2,17 @@
 
 This module is the whole device, in the order ovlite uses it:
 
-1. :class:`ReferenceDevice` says whether it can run here (``availability``), which settings
-   it takes (``config_keys``) and their defaults (``device_properties``), refuses settings it
-   cannot honour (``check_config``) and compiles models (``compile_model``).
+1. :class:`ReferenceDevice` says whether it can run here (``availability``), declares the
+   settings it takes, each once with its default and check (``settings``), reports facts
+   about itself (``device_properties``) and compiles models (``compile_model``).
 2. :func:`plan_streams` turns the performance hint into a number of streams, with the
    sentence reported as ``OVLITE_CONFIGURATION_REASON``.
 3. :class:`ReferenceCompiledModel` holds one evaluator per stream, reports what it chose,
-   and hands jobs to an ``ovlite.StreamsExecutor``, which runs them and finishes each job
-   exactly once.
+   and hands an ``ovlite.plugin.StreamsExecutor`` to its base class, which submits jobs to
+   it, runs sync calls on it and closes it: the executor finishes each job exactly once.
+
+It imports only the plugin API: ``ovlite`` (errors, types), ``ovlite.plugin`` (the device
+side) and ``ovlite.properties`` (keys).
 
 The reference evaluator is pure Python over numpy: it runs anywhere ``onnx`` installs and
 follows the ONNX specification to the letter, which makes REFERENCE a correctness oracle for
@@ -28,6 +31,7 @@ import numpy as np
 
 import ovlite
 import ovlite.properties as props
+from ovlite import plugin
 from ovlite.properties.hint import PerformanceMode
 from ovlite.properties.streams import Num
 
@@ -40,7 +44,18 @@ THROUGHPUT_STREAMS = 2
 ENGINE = "onnx.reference"
 
 
-class ReferenceDevice(ovlite.Device):
+def _only_f32(precision: ovlite.Type) -> None:
+    """The check of ``INFERENCE_PRECISION_HINT``: the value arrives converted (an
+    ``ovlite.Type``); the core runs it on ``core.set_property`` and before every compile."""
+    if precision != ovlite.Type.f32:
+        raise ovlite.PropertyValueError(
+            f"INFERENCE_PRECISION_HINT {precision} is not supported by the REFERENCE "
+            "device: the reference evaluator computes in the model's own types (f32 for "
+            "f32 models); pass f32 or leave the hint unset"
+        )
+
+
+class ReferenceDevice(plugin.Device):
     """ONNX models run exactly, and slowly, by ``onnx.reference.ReferenceEvaluator``.
 
     Settings: ``PERFORMANCE_HINT``, ``PERFORMANCE_HINT_NUM_REQUESTS``, ``NUM_STREAMS``,
@@ -55,28 +70,31 @@ class ReferenceDevice(ovlite.Device):
     # Compiling is quick, but serving from this device while a faster one compiles would
     # be slower than waiting, so it does not offer itself for AUTO's start-up fallback.
     quick_compile = False
-    config_keys = frozenset(
-        {
-            props.hint.performance_mode.name,
-            props.hint.num_requests.name,
-            props.streams.num.name,
-            props.enable_profiling.name,
-            props.hint.inference_precision.name,
-        }
+    # Each writable property, declared once: its key, its default and, where the device
+    # cannot take every value the key allows, a check.  The core derives from this list what
+    # compile_model and set_property accept (any other key is refused, naming these), the
+    # defaults get_property and SUPPORTED_PROPERTIES report, and the checks it runs.
+    settings = (
+        plugin.Setting(props.hint.performance_mode, PerformanceMode.LATENCY),
+        plugin.Setting(props.hint.num_requests, 0),
+        plugin.Setting(props.streams.num, 1),
+        plugin.Setting(props.enable_profiling, False),
+        plugin.Setting(props.hint.inference_precision, ovlite.Type.f32, check=_only_f32),
     )
+    # Added to the reason when the device cannot run here (DeviceUnavailableError).
+    install_hint = "pip install 'onnx>=1.15'"
 
-    def availability(self) -> ovlite.Availability:
+    def availability(self) -> plugin.Availability:
         """Available wherever ``onnx.reference`` imports; the reason names the onnx version."""
         try:
             import onnx
             from onnx.reference import ReferenceEvaluator  # noqa: F401
         except Exception as exc:  # a missing or broken onnx fails in many ways
-            return ovlite.Availability(
+            return plugin.Availability(
                 False,
-                f"the onnx reference evaluator cannot be imported ({type(exc).__name__}: {exc}); "
-                "pip install 'onnx>=1.15'",
+                f"the onnx reference evaluator cannot be imported ({type(exc).__name__}: {exc})",
             )
-        return ovlite.Availability(
+        return plugin.Availability(
             True, f"onnx {onnx.__version__} reference evaluator: pure Python, exact and slow"
         )
 
@@ -84,41 +102,25 @@ class ReferenceDevice(ovlite.Device):
         return "ONNX reference evaluator (pure Python, exact, slow)"
 
     def device_properties(self, device_id: str | None = None) -> dict[str, Any]:
-        """Facts about the device, and the default of every setting in ``config_keys``.
+        """Read-only facts about the device; the core adds the defaults of ``settings``.
 
-        ``core.get_property("REFERENCE", key)`` and ``ovlite devices -v`` read every key in
-        ``SUPPORTED_PROPERTIES``, which includes ``config_keys``: each needs a default here.
+        It must never raise: the core reads it while compiling and for ``ovlite devices``.
         """
         return {
             props.device.capabilities.name: [props.device.Capability.FP32],
             props.device.architecture.name: "python",
             props.range_for_streams.name: (1, os.cpu_count() or 1),
-            props.hint.performance_mode.name: PerformanceMode.LATENCY,
-            props.hint.num_requests.name: 0,
-            props.streams.num.name: 1,
-            props.enable_profiling.name: False,
-            props.hint.inference_precision.name: ovlite.Type.f32,
         }
 
-    def check_config(self, config: Mapping[str, Any]) -> None:
-        """Refuse settings outside ``config_keys`` (the base class) and any precision but f32.
-
-        The core calls this before ``compile_model`` and on ``core.set_property``; values
-        arrive converted already (``INFERENCE_PRECISION_HINT`` is an ``ovlite.Type``).
-        """
-        super().check_config(config)
-        precision = config.get(props.hint.inference_precision.name)
-        if precision is not None and precision != ovlite.Type.f32:
-            raise ovlite.PropertyValueError(
-                f"INFERENCE_PRECISION_HINT {precision} is not supported by the {self.name} "
-                "device: the reference evaluator computes in the model's own types (f32 for "
-                "f32 models); pass f32 or leave the hint unset"
-            )
-
     def compile_model(
-        self, model: ovlite.Model, spec: ovlite.DeviceSpec, config: dict[str, Any], core: Any
-    ) -> ovlite.CompiledModel:
-        """Compile for ``spec`` (``REFERENCE``) with a config the core has checked."""
+        self,
+        model: plugin.Model,
+        spec: plugin.DeviceSpec,
+        config: dict[str, Any],
+        host: plugin.DeviceHost,
+    ) -> plugin.CompiledModel:
+        """Compile for ``spec`` (``REFERENCE``) with a config the core has checked: keys
+        are OpenVINO names, values converted, each setting checked by its ``check``."""
         return ReferenceCompiledModel(model, spec.full_name, config)
 
 
@@ -161,18 +163,23 @@ def plan_streams(config: Mapping[str, Any]) -> tuple[int, str]:
     return streams, why
 
 
-class ReferenceCompiledModel(ovlite.CompiledModel):
+class ReferenceCompiledModel(plugin.CompiledModel):
     """A model compiled for REFERENCE: one reference evaluator per stream.
 
-    ``submit`` queues a job for the first free stream and returns at once; ``run`` runs
-    one inference in the caller's thread on an idle stream.  Both go through the streams
-    executor: for a job it calls ``job.begin()``, runs :meth:`_run` and finishes the job.
+    The streams executor handed to the base class does the rest: ``submit`` queues a job for
+    the first free stream and returns at once, ``run`` runs one inference in the caller's
+    thread on an idle stream, ``close`` lets queued jobs finish and cancels later ones.  For
+    each job it calls ``job.begin()``, runs :meth:`_run` and finishes the job.
     """
 
-    def __init__(self, model: ovlite.Model, device_name: str, config: Mapping[str, Any]) -> None:
+    def __init__(self, model: plugin.Model, device_name: str, config: Mapping[str, Any]) -> None:
         streams, reason = plan_streams(config)
         profiling = bool(config.get(props.enable_profiling.name, False))
         log.debug("%s: compiling %r: %s", device_name, model.friendly_name, reason)
+        self._input_names = [port.any_name for port in model.inputs]
+        self._output_names = [port.any_name for port in model.outputs]
+        self._output_types = [_dtype_of(port) for port in model.outputs]
+        contexts = [_Stream(model, device_name, profiling) for _ in range(streams)]
         super().__init__(
             model,
             device_name,
@@ -190,12 +197,8 @@ class ReferenceCompiledModel(ovlite.CompiledModel):
                 props.enable_profiling.name: profiling,
                 props.hint.inference_precision.name: ovlite.Type.f32,
             },
+            plugin.StreamsExecutor(contexts, self._run, device_name),
         )
-        self._input_names = [port.any_name for port in model.inputs]
-        self._output_names = [port.any_name for port in model.outputs]
-        self._output_types = [_dtype_of(port) for port in model.outputs]
-        contexts = [_Stream(model, device_name, profiling) for _ in range(streams)]
-        self._executor = ovlite.StreamsExecutor(contexts, self._run, device_name)
 
     def _run(
         self, stream: _Stream, inputs: Sequence[np.ndarray]
@@ -220,20 +223,6 @@ class ReferenceCompiledModel(ovlite.CompiledModel):
             info["profiling"] = profiling
         return outputs, info
 
-    def submit(self, job: ovlite.Job) -> None:
-        """Queue ``job`` for the first free stream; never blocks."""
-        self._executor.submit(job)
-
-    def run(self, inputs: Sequence[np.ndarray]) -> tuple[Sequence[np.ndarray], Any]:
-        """Run one inference in the calling thread on an idle stream (waits for one if all
-        are busy); ``infer()`` and ``compiled(...)`` use it."""
-        return self._executor.call(inputs)
-
-    def close(self) -> None:
-        """Finish the jobs already queued, then stop the streams; later jobs are cancelled."""
-        super().close()
-        self._executor.close()
-
 
 class _Stream:
     """One execution context: a reference evaluator, used by one thread at a time.
@@ -242,7 +231,7 @@ class _Stream:
     ``ovlite.ProfilingInfo`` per node, in execution order.
     """
 
-    def __init__(self, model: ovlite.Model, device_name: str, profiling: bool) -> None:
+    def __init__(self, model: plugin.Model, device_name: str, profiling: bool) -> None:
         from onnx.reference import ReferenceEvaluator
 
         try:
@@ -305,7 +294,7 @@ class _Stream:
         return outputs, timings
 
 
-def _dtype_of(port: ovlite.Port) -> np.dtype | None:
+def _dtype_of(port: plugin.Port) -> np.dtype | None:
     """The numpy type of a port, or ``None`` when the model leaves it undefined."""
     try:
         return np.dtype(port.element_type.to_dtype())

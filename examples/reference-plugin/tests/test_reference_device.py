@@ -8,7 +8,8 @@ from onnx import TensorProto, helper
 
 import ovlite
 import ovlite.properties as props
-from ovlite import models
+from ovlite import models, plugin
+from ovlite.properties.hint import PerformanceMode
 
 
 @pytest.fixture
@@ -89,3 +90,38 @@ def test_an_output_that_is_an_input_passed_through_is_copied(core: ovlite.Core) 
     first = request.infer({"x": np.array([1.0, 2.0], np.float32)})["y"]
     request.infer({"x": np.array([3.0, 4.0], np.float32)})
     np.testing.assert_array_equal(first, [1.0, 2.0])
+
+
+def test_settings_are_declared_once_with_their_defaults(core: ovlite.Core) -> None:
+    supported = core.get_property("REFERENCE", props.supported_properties)
+    for key, default in [
+        (props.hint.performance_mode, PerformanceMode.LATENCY),
+        (props.hint.num_requests, 0),
+        (props.streams.num, 1),
+        (props.enable_profiling, False),
+        (props.hint.inference_precision, ovlite.Type.f32),
+    ]:
+        assert supported[key.name] == "RW"
+        assert core.get_property("REFERENCE", key) == default
+    with pytest.raises(ovlite.UnknownPropertyError, match="INFERENCE_NUM_THREADS"):
+        core.set_property("REFERENCE", {props.inference_num_threads: 2})
+
+
+def test_when_it_cannot_run_the_error_gives_the_install_hint() -> None:
+    from ovlite_reference import ReferenceDevice
+
+    class Missing(ReferenceDevice):
+        def availability(self) -> plugin.Availability:
+            return plugin.Availability(False, "onnx cannot be imported")
+
+    class Plugin:
+        OVLITE_PLUGIN_API = 2
+
+        @plugin.hookimpl
+        def ovlite_devices(self) -> list[plugin.Device]:
+            return [Missing()]
+
+    core = ovlite.Core()
+    core.register_plugin(Plugin(), name="missing-reference")
+    with pytest.raises(ovlite.DeviceUnavailableError, match=r"pip install 'onnx>=1.15'"):
+        core.compile_model(models.tiny_mlp(), "REFERENCE")
