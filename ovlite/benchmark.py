@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from . import properties as props
-from .core import Core
 from .compiled_model import CompiledModel
+from .core import Core
 from .device_string import parse_device
 from .errors import OvliteError
 from .model import Model, PartialShape, read_model
