@@ -15,7 +15,7 @@ import numpy as np
 import ovlite.properties as props
 from ovlite import CompiledModel, Model, StreamsExecutor
 from ovlite.element_type import Type
-from ovlite.onnxruntime import session_runner
+from ovlite.onnxruntime import session_runner, stoppable_session_runner
 from ovlite.properties.hint import ExecutionMode
 
 from . import topology
@@ -71,16 +71,22 @@ class CPUCompiledModel(CompiledModel):
 
         output_names = [port.any_name for port in model.outputs]
         input_names = [port.any_name for port in model.inputs]
+        run_stoppable = None  # how a timeout stops a sync run in the caller's thread
         if self._profiling:
             contexts: list[Any] = streams
             run = _profiled_run(output_names, input_names, device_name)
         else:
             contexts = [getattr(session, "_sess", session) for session in streams]
-            run = session_runner(
-                output_names, input_names, MappingProxyType({"device": device_name})
-            )
+            info = MappingProxyType({"device": device_name})
+            run = session_runner(output_names, input_names, info)
+            run_stoppable = stoppable_session_runner(output_names, input_names, info)
         self.serve_with(
-            StreamsExecutor(contexts=contexts, run=run, name=f"{device_name}:{model.friendly_name}")
+            StreamsExecutor(
+                contexts=contexts,
+                run=run,
+                name=f"{device_name}:{model.friendly_name}",
+                run_stoppable=run_stoppable,
+            )
         )
 
         super().__init__(
