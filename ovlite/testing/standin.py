@@ -37,6 +37,8 @@ class StandInDevice(Device):
     - ``ids`` gives several instances (``STANDIN.0``, ...);
     - ``available=False`` with a ``reason`` makes it unavailable;
     - ``throughput_streams`` is how many streams THROUGHPUT uses (default 2);
+    - ``max_streams`` makes it report ``RANGE_FOR_STREAMS`` ``(1, max_streams)``, so the core
+      refuses more ``NUM_STREAMS`` (default: no range reported);
     - ``compile_delay_ms``, ``compile_error``, ``priority`` and ``quick_compile`` shape how
       AUTO sees it;
     - ``shared_resource``, a lock held while an inference runs, makes devices that share it
@@ -78,6 +80,7 @@ class StandInDevice(Device):
         shared_resource: threading.Lock | None = None,
         reduced_precision: str | None = None,
         reduced_precision_error: float = 0.0,
+        max_streams: int | None = None,
     ) -> None:
         self.name = name  # type: ignore[misc]
         self.ids = list(ids)
@@ -99,6 +102,8 @@ class StandInDevice(Device):
                 props.hint.inference_precision.name,
                 props.hint.execution_mode.name,
             }
+        #: reported as ``RANGE_FOR_STREAMS`` ``(1, max_streams)``; None: no range reported
+        self.max_streams = max_streams
         self.compiled_count = 0
 
     def availability(self) -> Availability:
@@ -118,6 +123,11 @@ class StandInDevice(Device):
             props.enable_profiling.name: False,
             props.inference_num_threads.name: 1,
             props.device.capabilities.name: [props.device.Capability.FP32],
+            **(
+                {}
+                if self.max_streams is None
+                else {props.range_for_streams.name: (1, self.max_streams)}
+            ),
         }
 
     def compile_model(
