@@ -14,6 +14,8 @@ A device that can stop a run from another thread (ONNX Runtime: ``RunOptions.ter
 also passes ``run_stoppable(context, inputs, stop)``; a sync call under a timeout
 (``OVLITE_INFERENCE_TIMEOUT``) then runs in the caller's thread too (:meth:`call_stoppable`),
 and the timeout stops the run instead of the caller handing the job to a worker and waiting.
+A worker runs a watched job with it too, so a job that expired gives its stream back.
+``run_stoppable`` uses only ``stop.on_stop(fn)``.
 """
 
 from __future__ import annotations
@@ -264,8 +266,13 @@ class StreamsExecutor(Generic[Context]):
         run = self._run_ref()
         if run is None:
             return None, None, RequestCancelledError(f"{self.name} was garbage-collected")
+        stoppable, entry = self.run_stoppable, job.watch_entry
         try:
-            outputs, info = run(context, job.inputs)
+            if stoppable is not None and entry is not None:
+                # under a timeout: the watchdog stops the run once the job expired
+                outputs, info = stoppable(context, job.inputs, entry)
+            else:
+                outputs, info = run(context, job.inputs)
         except OvliteError as exc:
             return None, None, exc
         except BaseException as exc:

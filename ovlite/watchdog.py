@@ -40,9 +40,14 @@ _COMPACT_AT = 256
 
 
 class Entry:
-    """One watched job; the job calls :meth:`forget` when it finishes in time."""
+    """One watched job; the job calls :meth:`forget` when it finishes in time.
 
-    __slots__ = ("deadline", "order", "job", "make_error")
+    It is also the ``stop`` a stoppable device's run gets for an asynchronous job
+    (``run_stoppable(context, inputs, entry)``): :meth:`on_stop` registers what stops the
+    run, called once the watchdog has expired the job.
+    """
+
+    __slots__ = ("deadline", "order", "job", "make_error", "stop")
 
     def __init__(
         self, deadline: float, job: Watched, make_error: Callable[[], BaseException]
@@ -51,6 +56,15 @@ class Entry:
         self.order = next(_order)
         self.job: Watched | None = job
         self.make_error: Callable[[], BaseException] | None = make_error
+        self.stop: Callable[[], Any] | None = None
+
+    def on_stop(self, stop: Callable[[], Any]) -> None:
+        """Call ``stop()`` when the job expires (now, if it has) to end its run early."""
+        with _lock:
+            if self.job is not None:
+                self.stop = stop
+                return
+        stop()  # expired (or finished: a stop after the run is harmless by contract)
 
     def __lt__(self, other: Entry) -> bool:
         return (self.deadline, self.order) < (other.deadline, other.order)
@@ -61,7 +75,7 @@ class Entry:
         with _lock:
             if self.job is None:
                 return
-            self.job = self.make_error = None
+            self.job = self.make_error = self.stop = None
             _forgotten += 1
             if _forgotten >= _COMPACT_AT and _forgotten * 2 >= len(_heap):
                 _heap[:] = [entry for entry in _heap if entry.job is not None]
@@ -181,6 +195,9 @@ def _run() -> None:
             entry.job = entry.make_error = None
         try:
             job.expire(make_error())  # type: ignore[misc]
+            stop, entry.stop = entry.stop, None
+            if stop is not None:  # the device can end the expired job's run: free its stream
+                stop()
         except Exception:  # a raising completion must not end the watchdog for everyone
             log.exception("ovlite-watchdog: error while expiring a job")
-        job = None
+        job = stop = None

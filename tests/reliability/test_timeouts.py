@@ -3,7 +3,8 @@
 A sync call (``compiled(x)``, ``request.infer``) under a timeout on CPU runs in the caller's
 thread, and when the timeout passes the watchdog stops the run (ONNX Runtime's
 ``RunOptions.terminate``): the caller gets :class:`RequestTimeoutError`, the stream is free
-again at once, a result that comes too late is dropped.  Devices that cannot stop a run
+again at once, a result that comes too late is dropped; an asynchronous inference that
+expires is stopped too, so it gives its stream back.  Devices that cannot stop a run
 (SIMHANG in ``test_faults.py``) still hand the call to a worker.  The slow model is a real
 ONNX ``Loop`` whose trip count is an input: a huge count runs for days unless stopped.
 """
@@ -135,6 +136,28 @@ def test_a_sync_call_past_the_timeout_is_stopped_and_the_stream_is_free_again() 
         assert_matches(results[0], spin_reference(x, SHORT), f"after {what} timed out")
     results = in_thread(lambda: request.infer({"x": x, "n": SHORT}), "infer() afterwards")
     assert_matches(results[0], spin_reference(x, SHORT), "the request after its timeout")
+    compiled.close()
+
+
+def test_an_asynchronous_inference_past_the_timeout_is_stopped_and_gives_its_stream_back() -> None:
+    compiled = timed_spin(streams=1)
+    request = compiled.create_infer_request()
+    queue = ov.AsyncInferQueue(compiled, 1)
+    x = spin_input(4)
+    calls: list[object] = []
+    request.set_callback(calls.append)
+    request.start_async({"x": x, "n": FOR_EVER}, userdata="for ever")
+    with pytest.raises(ov.RequestTimeoutError) as info:
+        in_thread(request.wait, "wait() on an asynchronous run past its timeout")
+    assert_timeout_error(info.value)
+    queue.start_async({"x": x, "n": FOR_EVER})
+    with pytest.raises(ov.RequestTimeoutError):
+        in_thread(queue.wait_all, "wait_all() on a queued run past its timeout")
+    # the only stream was given back twice: a run left going would hold it for days
+    request.start_async({"x": x, "n": SHORT}, userdata="short")
+    in_thread(request.wait, "wait() after the timeouts", limit=SHORT_HANG_S)
+    assert_matches(request.results[0], spin_reference(x, SHORT), "after the timeouts")
+    assert calls == ["short"], f"callbacks {calls}: the stopped run must reach none"
     compiled.close()
 
 
