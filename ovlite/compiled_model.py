@@ -23,6 +23,7 @@ from .event_loops import post_to_loop, resolve_future
 from .jobs import Job
 from .model import HasPorts, Model
 from .streams import in_worker_thread
+from .watchdog import watch_stop
 
 if TYPE_CHECKING:
     import asyncio
@@ -48,6 +49,20 @@ class CompiledModel(HasPorts):
         self._timeout_ms = int(device_model.properties.get(props.inference_timeout.name, 0))
         self._run = fast_path(device_model, "run")
         self._submit = fast_path(device_model, "submit")
+        # a sync call under the timeout runs in the caller's thread where the device can stop
+        # a run when the timeout passes; else it is handed to a worker and waited for
+        self._run_stoppable: Any = None
+        if getattr(device_model, "stoppable", False):
+            default = type(device_model).run_stoppable is DeviceCompiledModel.run_stoppable
+            self._run_stoppable = (
+                device_model.executor.call_stoppable if default else device_model.run_stoppable
+            )
+        # made once, and holding neither model: the watchdog keeps it while a job is watched
+        timeout, device = self._timeout_ms, device_model.device_name
+        self._timeout_error = lambda: RequestTimeoutError(
+            f"inference on {device} did not finish within {timeout} ms "
+            f"(OVLITE_INFERENCE_TIMEOUT); its result will be discarded"
+        )
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         # Plugin API 1: a device's compiled model subclassed ovlite.CompiledModel, which was
@@ -82,26 +97,42 @@ class CompiledModel(HasPorts):
         if self._timeout_ms:
             from .watchdog import watch
 
-            timeout, device = self._timeout_ms, self.device_name
-            watch(
-                job,
-                timeout,
-                lambda: RequestTimeoutError(
-                    f"inference on {device} did not finish within {timeout} ms "
-                    f"(OVLITE_INFERENCE_TIMEOUT); its result will be discarded"
-                ),
-            )
+            watch(job, self._timeout_ms, self._timeout_error)
 
     def run_checked(self, arrays: Sequence[np.ndarray]) -> tuple[Sequence[np.ndarray], Any]:
-        """One sync inference of checked inputs: in this thread, or through a watched job
-        when a timeout is set.
+        """One sync inference of checked inputs.
+
+        Without a timeout: in this thread.  With one, on a device that can stop a run
+        (:attr:`ovlite.plugin.CompiledModel.stoppable`): in this thread too, and the
+        watchdog stops the run when the timeout passes.  On other devices: through a
+        watched job handed to a worker, which this thread waits for (the watchdog finishes
+        the job with the timeout error while the device still runs it).
 
         Not from a worker thread (a callback): the watched job would wait for a worker, maybe
         this very one, so the call runs unwatched in this thread instead.
         """
         if not self._timeout_ms or in_worker_thread():
             return self._run(arrays)
+        if self._run_stoppable is not None:
+            return self._run_until_timeout(arrays)
         return run_job(self.device_model.submit_alone, arrays, self.watch)
+
+    def _run_until_timeout(self, arrays: Sequence[np.ndarray]) -> tuple[Sequence[np.ndarray], Any]:
+        """Run in this thread; past the timeout the run is stopped and the timeout error
+        raised instead of whatever the run ended with (a result that came too late is
+        dropped).  This thread alone reports the inference: exactly once."""
+        stop = watch_stop(self._timeout_ms, self._timeout_error)
+        try:
+            result = self._run_stoppable(arrays, stop)  # type: ignore[misc]
+        except BaseException:
+            error = stop.end()
+            if error is None:
+                raise
+            raise error from None
+        error = stop.end()
+        if error is not None:
+            raise error
+        return result
 
     def __call__(self, inputs: Any = None, share_inputs: bool = True) -> Results:
         """Run one inference synchronously; thread-safe (each call is its own job)."""

@@ -317,7 +317,7 @@ class Core:
         batching = {} if device.is_meta else {k: merged.pop(k) for k in BATCH_KEYS & merged.keys()}
         if not device.is_meta:
             device.check_config(merged)
-        self._check_bounds(spec, merged)
+        self._check_bounds(device, spec, merged)
         started = time.perf_counter()
         compiled: DeviceCompiledModel | None = None
         if (
@@ -363,10 +363,20 @@ class Core:
             model, spec, config, timeout_ms, compile_on_device, self
         )
 
-    def _check_bounds(self, spec: DeviceSpec, config: dict[str, Any]) -> None:
-        """``NUM_STREAMS`` and ``INFERENCE_NUM_THREADS`` at most :data:`MAX_THREADS_PER_CPU`
-        per logical CPU: every stream runs at least one thread."""
+    def _check_bounds(self, device: Device, spec: DeviceSpec, config: dict[str, Any]) -> None:
+        """``NUM_STREAMS`` at most the upper bound of the device's ``RANGE_FOR_STREAMS``;
+        ``INFERENCE_NUM_THREADS`` (and the streams of a device that reports no range, as meta
+        devices, whose children are checked as they compile) at most
+        :data:`MAX_THREADS_PER_CPU` per logical CPU: every stream runs at least one thread."""
         cap = MAX_THREADS_PER_CPU * (os.cpu_count() or 1)
+        streams = config.get(props.streams.num.name)
+        span = None if device.is_meta else _streams_range(device, spec.id)
+        if streams is not None and span is not None and streams > span[1]:
+            raise PropertyValueError(
+                f"bad value {int(streams)} for {props.streams.num.name} on {spec.full_name}: "
+                f"at most {span[1]}, the upper bound of the device's "
+                f"{props.range_for_streams.name} {span}"
+            )
         for key in (props.streams.num.name, props.inference_num_threads.name):
             value = config.get(key)
             if value is not None and value > cap:
@@ -428,6 +438,17 @@ def _device_id(device: Device, spec: DeviceSpec) -> str | None:
         if known.upper() == spec.id.upper():
             return known
     raise DeviceNotFoundError(spec.full_name, [f"{spec.name}.{i}" for i in ids] or [spec.name])
+
+
+def _streams_range(device: Device, device_id: str | None) -> tuple[int, int] | None:
+    """The device's ``RANGE_FOR_STREAMS`` ``(low, high)``, if it reports one."""
+    reported = device.device_properties(device_id).get(props.range_for_streams.name)
+    if not isinstance(reported, (tuple, list)) or len(reported) != 2:
+        return None
+    try:
+        return int(reported[0]), int(reported[1])
+    except (TypeError, ValueError):
+        return None
 
 
 def _compile_on(

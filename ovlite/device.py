@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .device_string import DeviceSpec
     from .host import DeviceHost
     from .streams import StreamsExecutor
+    from .watchdog import StopSignal
 
 log = logging.getLogger("ovlite")
 
@@ -236,6 +237,22 @@ class CompiledModel(HasPorts):
         if self.executor is not None:
             return self.executor.call(inputs)
         return run_job(self.submit, inputs)
+
+    @property
+    def stoppable(self) -> bool:
+        """True when :meth:`run_stoppable` can end a run early from another thread; a sync
+        call under ``OVLITE_INFERENCE_TIMEOUT`` then runs in the caller's thread instead of
+        being handed to a worker.  The default: the executor was given ``run_stoppable``
+        (a device that overrides :meth:`run` and gives one keeps the two alike)."""
+        return self.executor is not None and self.executor.run_stoppable is not None
+
+    def run_stoppable(
+        self, inputs: Sequence[np.ndarray], stop: StopSignal
+    ) -> tuple[Sequence[np.ndarray], Mapping[str, Any] | None]:
+        """As :meth:`run`, but ``stop`` fires from another thread when the timeout passes:
+        the device registers with ``stop.on_stop(fn)`` what makes the run end soon by
+        raising.  Called only where :attr:`stoppable` is true."""
+        return self.executor.call_stoppable(inputs, stop)  # type: ignore[union-attr]
 
     def close(self) -> None:
         """Release the device's resources; jobs already submitted still finish."""

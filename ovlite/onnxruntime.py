@@ -177,6 +177,40 @@ def session_runner(output_names: list[str], input_names: list[str], info: Any) -
     return run
 
 
+def stoppable_session_runner(output_names: list[str], input_names: list[str], info: Any) -> Any:
+    """``run_stoppable(session, inputs, stop)`` for a streams executor: as
+    :func:`session_runner`, with a ``RunOptions`` of its own per run whose ``terminate``
+    the timeout sets (``stop.on_stop``).  ONNX Runtime checks it before each node (inside
+    ``Loop`` and ``Scan`` bodies too), so a stopped run raises after the node it is in;
+    a provider that runs the whole model as one node (OpenVINO) is not stopped by it.
+    """
+    from functools import partial
+
+    import onnxruntime as ort
+
+    run_options = ort.RunOptions
+
+    def options_for(stop: Any) -> Any:
+        options = run_options()
+        options.log_severity_level = 4  # a stopped run is not an error to log: the caller is told
+        stop.on_stop(partial(setattr, options, "terminate", True))
+        return options
+
+    if len(input_names) == 1:
+        (only,) = input_names
+
+        def run_one(session: Any, inputs: Sequence[np.ndarray], stop: Any) -> tuple[list, Any]:
+            return session.run(output_names, {only: inputs[0]}, options_for(stop)), info
+
+        return run_one
+
+    def run(session: Any, inputs: Sequence[np.ndarray], stop: Any) -> tuple[list, Any]:
+        feeds = dict(zip(input_names, inputs, strict=True))
+        return session.run(output_names, feeds, options_for(stop)), info
+
+    return run
+
+
 # ---- node placement ------------------------------------------------------------------------
 
 

@@ -10,7 +10,8 @@ in ovlite may change without notice.
 - Meta devices: :class:`LoadBalancer` and :class:`Child` share jobs between compiled models;
   :func:`single_child`, :func:`without_count` read device strings.
 - ONNX Runtime helpers for ORT-backed devices: :func:`provider_availability`,
-  :func:`create_session`, :func:`session_runner`, :func:`query_placement`, and the
+  :func:`create_session`, :func:`session_runner`, :func:`stoppable_session_runner`,
+  :func:`query_placement`, and the
   installed-flavour checks of :mod:`ovlite.onnxruntime_install`
   (:func:`inspect_onnxruntime_install`, :func:`onnxruntime_use_commands`,
   :func:`same_version`, :func:`canonical_name`).
@@ -36,7 +37,13 @@ from .host import AutomaticBatching, DeviceHost
 from .jobs import Job
 from .meta.scheduler import CHILD_COMING, Child, LoadBalancer
 from .model import Model, Port
-from .onnxruntime import create_session, provider_availability, query_placement, session_runner
+from .onnxruntime import (
+    create_session,
+    provider_availability,
+    query_placement,
+    session_runner,
+    stoppable_session_runner,
+)
 from .onnxruntime_install import InstallReport, canonical_name, same_version
 from .onnxruntime_install import inspect as inspect_onnxruntime_install
 from .onnxruntime_install import use_commands as onnxruntime_use_commands
@@ -91,6 +98,7 @@ __all__ = [
     "same_version",
     "session_runner",
     "single_child",
+    "stoppable_session_runner",
     "onnxruntime_use_commands",
     "without_count",
 ]

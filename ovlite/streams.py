@@ -9,6 +9,13 @@ Worker threads start on the first asynchronous job, so a program that only calls
 never creates one.  When ``run`` is a bound method (of the compiled model, typically), the
 executor holds it weakly and closes itself once its owner is garbage-collected, so worker
 threads never keep a compiled model alive.
+
+A device that can stop a run from another thread (ONNX Runtime: ``RunOptions.terminate``)
+also passes ``run_stoppable(context, inputs, stop)``; a sync call under a timeout
+(``OVLITE_INFERENCE_TIMEOUT``) then runs in the caller's thread too (:meth:`call_stoppable`),
+and the timeout stops the run instead of the caller handing the job to a worker and waiting.
+A worker runs a watched job with it too, so a job that expired gives its stream back.
+``run_stoppable`` uses only ``stop.on_stop(fn)``.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
 
@@ -30,8 +37,16 @@ from .errors import DeviceClosedError, InferenceError, OvliteError, RequestCance
 from .fork import reset_after_fork
 from .jobs import Job
 
+if TYPE_CHECKING:
+    from .watchdog import StopSignal
+
 Context = TypeVar("Context")
 RunFunction = Callable[[Any, Sequence[np.ndarray]], tuple[Sequence[np.ndarray], dict | None]]
+#: ``run_stoppable(context, inputs, stop)``: as a run function, and it calls
+#: ``stop.on_stop(...)`` with what ends the run early from another thread.
+StoppableRunFunction = Callable[
+    [Any, Sequence[np.ndarray], "StopSignal"], tuple[Sequence[np.ndarray], dict | None]
+]
 
 log = logging.getLogger("ovlite.streams")
 _STOP = object()
@@ -67,10 +82,18 @@ _running: weakref.WeakSet[StreamsExecutor] = weakref.WeakSet()
 class StreamsExecutor(Generic[Context]):
     """Run jobs on a fixed set of execution contexts."""
 
-    def __init__(self, contexts: Sequence[Context], run: RunFunction, name: str) -> None:
+    def __init__(
+        self,
+        contexts: Sequence[Context],
+        run: RunFunction,
+        name: str,
+        run_stoppable: StoppableRunFunction | None = None,
+    ) -> None:
         if not contexts:
             raise ValueError("a streams executor needs at least one context")
         self.name = name
+        #: ``run_stoppable(context, inputs, stop)`` when the device can stop a run, else None
+        self.run_stoppable = run_stoppable
         if inspect.ismethod(run):
             self._run_ref: Callable[[], RunFunction | None] = weakref.WeakMethod(run)
             weakref.finalize(run.__self__, self.close, False)
@@ -123,6 +146,35 @@ class StreamsExecutor(Generic[Context]):
             raise DeviceClosedError(f"{self.name} is closed")
         try:
             return run(context, inputs)
+        except OvliteError:
+            raise
+        except Exception as exc:
+            raise self._inference_error(exc) from exc
+        finally:
+            self._idle.put(context if self._contexts else _RELEASED)
+
+    def call_stoppable(
+        self, inputs: Sequence[np.ndarray], stop: StopSignal
+    ) -> tuple[Sequence[np.ndarray], Any]:
+        """As :meth:`call`, with ``run_stoppable``, for a sync call under a timeout: waits
+        for an idle context no longer than ``stop``'s deadline (then raises its timeout
+        error), and the run is stopped when the deadline passes."""
+        run = self.run_stoppable
+        if run is None:
+            raise TypeError(f"{self.name} was given no run_stoppable")
+        if self._closed:
+            raise DeviceClosedError(f"{self.name} is closed")
+        if self._run_ref() is None:
+            raise RequestCancelledError(f"{self.name} was garbage-collected")
+        try:
+            context = self._idle.get(timeout=stop.seconds_left())
+        except queue.Empty:
+            raise stop.timeout_error() from None
+        if context is _RELEASED:  # closed while this call waited for a context
+            self._idle.put(context)
+            raise DeviceClosedError(f"{self.name} is closed")
+        try:
+            return run(context, inputs, stop)
         except OvliteError:
             raise
         except Exception as exc:
@@ -214,8 +266,13 @@ class StreamsExecutor(Generic[Context]):
         run = self._run_ref()
         if run is None:
             return None, None, RequestCancelledError(f"{self.name} was garbage-collected")
+        stoppable, entry = self.run_stoppable, job.watch_entry
         try:
-            outputs, info = run(context, job.inputs)
+            if stoppable is not None and entry is not None:
+                # under a timeout: the watchdog stops the run once the job expired
+                outputs, info = stoppable(context, job.inputs, entry)
+            else:
+                outputs, info = run(context, job.inputs)
         except OvliteError as exc:
             return None, None, exc
         except BaseException as exc:

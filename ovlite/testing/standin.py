@@ -38,6 +38,8 @@ class StandInDevice(Device):
     - ``ids`` gives several instances (``STANDIN.0``, ...);
     - ``available=False`` with a ``reason`` makes it unavailable;
     - ``throughput_streams`` is how many streams THROUGHPUT uses (default 2);
+    - ``max_streams`` makes it report ``RANGE_FOR_STREAMS`` ``(1, max_streams)``, so the core
+      refuses more ``NUM_STREAMS`` (default: no range reported);
     - ``compile_delay_ms``, ``compile_error``, ``priority`` and ``quick_compile`` shape how
       AUTO sees it;
     - ``shared_resource``, a lock held while an inference runs, makes devices that share it
@@ -77,6 +79,7 @@ class StandInDevice(Device):
         shared_resource: threading.Lock | None = None,
         reduced_precision: str | None = None,
         reduced_precision_error: float = 0.0,
+        max_streams: int | None = None,
     ) -> None:
         self.name = name  # type: ignore[misc]
         self.ids = list(ids)
@@ -100,6 +103,8 @@ class StandInDevice(Device):
                 Setting(props.hint.execution_mode, ExecutionMode.PERFORMANCE),
             )
             self.config_keys = frozenset(s.name for s in self.settings)  # type: ignore[misc]
+        #: reported as ``RANGE_FOR_STREAMS`` ``(1, max_streams)``; None: no range reported
+        self.max_streams = max_streams
         self.compiled_count = 0
 
     def availability(self) -> Availability:
@@ -112,7 +117,10 @@ class StandInDevice(Device):
         return f"ovlite stand-in device (onnx reference evaluator){'' if device_id is None else ' ' + device_id}"
 
     def device_properties(self, device_id: str | None = None) -> dict[str, Any]:
-        return {props.device.capabilities.name: [props.device.Capability.FP32]}
+        facts: dict[str, Any] = {props.device.capabilities.name: [props.device.Capability.FP32]}
+        if self.max_streams is not None:
+            facts[props.range_for_streams.name] = (1, self.max_streams)
+        return facts
 
     def compile_model(
         self, model: Model, spec: Any, config: dict[str, Any], host: Any

@@ -107,7 +107,9 @@ def test_wait_for_refuses_what_is_not_a_number_of_milliseconds(timeout: object) 
 @pytest.mark.parametrize("key", ["NUM_STREAMS", "INFERENCE_NUM_THREADS"])
 @pytest.mark.parametrize("device", ["SIMX", "MULTI:SIMX", "HETERO:CPU"])
 def test_streams_and_threads_beyond_the_cap_are_refused_naming_it(key: str, device: str) -> None:
-    """1,000,000 streams or 5,000 threads compiled for minutes and hung close() and exit."""
+    """1,000,000 streams or 5,000 threads compiled for minutes and hung close() and exit.
+    Devices that report no RANGE_FOR_STREAMS (SIMX, meta devices) take streams up to the
+    thread cap, 4 per logical CPU."""
     core = make_core(SimulatedDevice("SIMX"))
     if "CPU" in device and "CPU" not in core.available_devices:
         pytest.skip("CPU is not available")
@@ -118,3 +120,33 @@ def test_streams_and_threads_beyond_the_cap_are_refused_naming_it(key: str, devi
         message = str(info.value)
         assert key in message and str(value) in message and f"at most {cap}" in message
     core.compile_model(MLP, device, {key: 2}).close()
+
+
+@pytest.mark.parametrize("device", ["SIMRANGE", "CPU", "MULTI:SIMRANGE", "BATCH:CPU(2)"])
+def test_streams_beyond_the_devices_range_for_streams_are_refused_naming_it(device: str) -> None:
+    """NUM_STREAMS above the upper bound of the device's RANGE_FOR_STREAMS is refused with
+    the value, the bound and the device; the bound itself compiles and runs that many
+    streams.  Through a meta device the child that refuses is named (the meta device's own
+    cap, 4 streams per logical CPU, refuses a huge value first)."""
+    core = make_core(SimulatedDevice("SIMRANGE", max_streams=3))
+    if "CPU" in device and "CPU" not in core.available_devices:
+        pytest.skip("CPU is not available")
+    child = device.split(":")[-1].split("(")[0]
+    low, high = core.get_property(child, "RANGE_FOR_STREAMS")
+    assert 1 <= low <= high
+    for value in (high + 1, 1_000_000) if child == device else (high + 1,):
+        for config in (
+            {"NUM_STREAMS": value},
+            {"DEVICE_PROPERTIES": {child: {"NUM_STREAMS": value}}},
+        ):
+            with pytest.raises(ov.PropertyValueError) as info:
+                core.compile_model(MLP, device, config)
+            message = str(info.value)
+            assert "NUM_STREAMS" in message and str(value) in message, message
+            assert f"at most {high}" in message and "RANGE_FOR_STREAMS" in message, message
+            assert f"on {child}" in message, f"the error does not name the device: {message}"
+    compiled = core.compile_model(MLP, child, {"NUM_STREAMS": high})
+    assert compiled.get_property("NUM_STREAMS") == high
+    x = unique_inputs(1, seed=48)[0]
+    np.testing.assert_allclose(compiled({"x": x})[0], Reference()(x), rtol=1e-5, atol=1e-6)
+    compiled.close()

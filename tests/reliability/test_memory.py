@@ -84,12 +84,17 @@ def test_the_memory_check_catches_a_leak_of_256_bytes_per_request() -> None:
     )
 
 
-def test_the_watchdog_holds_nothing_for_jobs_that_finished_in_time() -> None:
+@pytest.mark.parametrize(
+    "device", ["SIMX", pytest.param("CPU", marks=requires_cpu())], ids=["hand-off", "stoppable"]
+)
+def test_the_watchdog_holds_nothing_for_jobs_that_finished_in_time(device: str) -> None:
     """With a one-hour timeout, finished inferences leave no entry waiting for their deadline
-    (a few hundred at most, until the heap is next compacted)."""
+    (a few hundred at most, until the heap is next compacted): sync calls handed to a worker
+    (SIMX) and sync calls that run in the caller's thread, stoppable (CPU)."""
     compiled = make_core(SimulatedDevice("SIMX")).compile_model(
-        MLP, "SIMX", {"OVLITE_INFERENCE_TIMEOUT": 3_600_000}
+        MLP, device, {"OVLITE_INFERENCE_TIMEOUT": 3_600_000}
     )
+    assert compiled.device_model.stoppable == (device == "CPU")
     x = unique_inputs(1, seed=46)[0]
     request = compiled.create_infer_request()
     for _ in range(2000):

@@ -14,7 +14,7 @@ import numpy as np
 
 import ovlite.properties as props
 from ovlite import Model, Type
-from ovlite.plugin import CompiledModel, StreamsExecutor, session_runner
+from ovlite.plugin import CompiledModel, StreamsExecutor, session_runner, stoppable_session_runner
 from ovlite.properties.hint import ExecutionMode
 
 from . import topology
@@ -70,16 +70,20 @@ class CPUCompiledModel(CompiledModel):
 
         output_names = [port.any_name for port in model.outputs]
         input_names = [port.any_name for port in model.inputs]
+        run_stoppable = None  # how a timeout stops a sync run in the caller's thread
         if self._profiling:
             contexts: list[Any] = streams
             run = _profiled_run(output_names, input_names, device_name)
         else:
             contexts = [getattr(session, "_sess", session) for session in streams]
-            run = session_runner(
-                output_names, input_names, MappingProxyType({"device": device_name})
-            )
+            info = MappingProxyType({"device": device_name})
+            run = session_runner(output_names, input_names, info)
+            run_stoppable = stoppable_session_runner(output_names, input_names, info)
         executor = StreamsExecutor(
-            contexts=contexts, run=run, name=f"{device_name}:{model.friendly_name}"
+            contexts=contexts,
+            run=run,
+            name=f"{device_name}:{model.friendly_name}",
+            run_stoppable=run_stoppable,
         )
 
         super().__init__(
