@@ -162,8 +162,9 @@ class InferRequest:
         # inputs given as one tensor per batch item (set_tensors): index -> (axis, tensors)
         self._batches: dict[int, tuple[int, list[Tensor]]] = {}
         self._tracked = False  # any views or batches: _bind has to look at them
-        # the caller's output tensors (set_output_tensor), written after each inference
-        self._user_outputs: dict[int, Tensor] = {}
+        # the output tensors each inference writes into, as openvino's: the caller's
+        # (set_output_tensor) and the request's own once handed out (get_output_tensor)
+        self._out_tensors: dict[int, Tensor] = {}
         # the last results were handed out unshared (share_outputs=False): the request's
         # output tensors get their own copies when first asked for
         self._lent = False
@@ -213,9 +214,11 @@ class InferRequest:
     def _input_tensor(self, index: int) -> Tensor:
         if index in self._batches:
             raise ArgumentError(
-                f"input {self._checker.ports[index].any_name!r} was given as "
-                f"{len(self._batches[index][1])} tensors with set_tensors; there is no one "
-                "tensor to return for it (use the tensors you passed, or set_tensor to bind one)"
+                "get_tensor shall not be used together with batched set_tensors/"
+                f"set_input_tensors (as openvino says): input "
+                f"{self._checker.ports[index].any_name!r} was given as "
+                f"{len(self._batches[index][1])} tensors; use the tensors you passed, or "
+                "set_tensor to bind one"
             )
         view = self._views[index]
         if view is not None:
@@ -234,7 +237,7 @@ class InferRequest:
             self._inputs[index] = array
             self._owned[index] = True
         if not isinstance(array, np.ndarray):
-            return Tensor.wrap(np.asarray(array))  # a device tensor: a snapshot, not tracked
+            return Tensor.wrap(array)  # a device tensor (OrtValue): not tracked
         view = Tensor.wrap(array)
         self._track(index, view, array)
         return view
@@ -257,24 +260,33 @@ class InferRequest:
             self._owned[index] = False
 
     def _output_tensor(self, index: int) -> Tensor:
-        user = self._user_outputs.get(index)
-        if user is not None:
-            return user
+        tensor = self._out_tensors.get(index)
+        if tensor is not None:
+            return tensor
         if self._outputs is None:
             raise self._no_results()
         if self._lent:  # the caller holds the last results: the request's tensors are copies
             self._lent = False
             self._outputs = [
-                np.array(a, copy=True) if i not in self._user_outputs else a
+                np.array(a, copy=True) if i not in self._out_tensors else a
                 for i, a in enumerate(self._outputs)
             ]
-        return Tensor.wrap(self._outputs[index])
+        array = self._outputs[index]
+        if not isinstance(array, np.ndarray):
+            return Tensor.wrap(array)  # a device tensor (OrtValue): not written into
+        if not array.flags.writeable:
+            array = self._outputs[index] = np.array(array, copy=True)
+        # handed out, it is the request's output tensor: later inferences write into it
+        tensor = self._out_tensors[index] = Tensor.wrap(array)
+        return tensor
 
     def get_tensor(self, key: str | int | Port) -> Tensor:
         """The input or output tensor for a name or port (an int means an input index).
 
         An input tensor is the request's own memory: write into ``tensor.data`` and start the
-        request without inputs.  An input of dynamic shape starts empty; use ``set_tensor``.
+        request without inputs.  An input of dynamic shape starts empty: give the tensor a
+        shape (``tensor.shape = [2, 64]``) or use ``set_tensor``.  An output tensor is written
+        by each later inference, as in openvino.
         """
         if isinstance(key, Port) and key.kind == "output":
             return self._output_tensor(find_port(self._compiled.outputs, key, "output").index)
@@ -437,6 +449,8 @@ class InferRequest:
             self.set_tensors(int(tensors), batch)
 
     def get_output_tensor(self, index: int = 0) -> Tensor:
+        """The output's tensor, as openvino's: later inferences write into it (taking a new
+        shape when the output's changes), so copy ``data`` that should outlive them."""
         return self._output_tensor(find_port(self._compiled.outputs, index, "output").index)
 
     def set_output_tensor(self, index_or_tensor: Any, tensor: Any = None) -> None:
@@ -465,7 +479,7 @@ class InferRequest:
                 f"output {port.any_name!r} has shape {port.partial_shape}; the tensor set for "
                 f"it has shape {dims}"
             )
-        self._user_outputs[port.index] = tensor
+        self._out_tensors[port.index] = tensor
 
     def set_output_tensors(self, tensors: dict[Any, Any]) -> None:
         """``{index, name or port: tensor}``: :meth:`set_output_tensor` for each."""
@@ -476,11 +490,11 @@ class InferRequest:
         """The compiled model this request runs."""
         return self._compiled
 
-    def _write_user_outputs(self, outputs: Sequence[Any]) -> list[Any]:
-        """Copy outputs into the caller's output tensors; the request's outputs, with those
-        tensors' memory in their places."""
+    def _write_out_tensors(self, outputs: Sequence[Any]) -> list[Any]:
+        """Copy outputs into the output tensors handed out or set; the request's outputs,
+        with those tensors' memory in their places."""
         mine = list(outputs)
-        for index, tensor in self._user_outputs.items():
+        for index, tensor in self._out_tensors.items():
             array = np.asarray(outputs[index])
             if tuple(tensor.shape) != array.shape:
                 try:
@@ -589,8 +603,8 @@ class InferRequest:
             try:
                 outputs, self._info = self._compiled.run_checked(arrays)
                 returned = outputs
-                if self._user_outputs:
-                    outputs = self._write_user_outputs(outputs)
+                if self._out_tensors:
+                    outputs = self._write_out_tensors(outputs)
                     if share_outputs:
                         returned = outputs
                 self._outputs = outputs  # type: ignore[assignment]
@@ -637,9 +651,9 @@ class InferRequest:
         self._latency_ms = (time.perf_counter() - self._started) * 1000.0
         self._info = job.info
         self._lent = False
-        if job.error is None and self._user_outputs:
+        if job.error is None and self._out_tensors:
             try:
-                job.outputs = self._write_user_outputs(job.outputs)  # type: ignore[arg-type]
+                job.outputs = self._write_out_tensors(job.outputs)  # type: ignore[arg-type]
             except BaseException as error:
                 job.error = error
         if job.error is None:
