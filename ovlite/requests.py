@@ -565,8 +565,10 @@ class InferRequest:
                 index = index_of(key)
                 array = check(index, value)
                 current = bound[index]
-                if share_inputs or not isinstance(array, np.ndarray):
-                    bound[index] = array  # shared, or a device tensor: never copied
+                if not isinstance(array, np.ndarray) or (share_inputs and array.flags.writeable):
+                    # a device tensor, never copied; or shared (a read-only array is copied,
+                    # as openvino does: the request's input tensor is writable memory)
+                    bound[index] = array
                     owned[index] = False
                 elif owned[index] and current.shape == array.shape:  # type: ignore[union-attr]
                     np.copyto(current, array)  # type: ignore[arg-type]

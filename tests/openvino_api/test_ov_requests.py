@@ -282,3 +282,17 @@ def test_request_details_match_openvino(dynamic_mlp, tmp_path) -> None:
             np.testing.assert_allclose(mine, reference, rtol=1e-5, atol=1e-5)
         else:
             assert mine == reference
+
+
+@pytest.mark.parametrize("share_inputs", [True, False])
+def test_a_read_only_input_is_copied_even_when_shared(dynamic_mlp, share_inputs) -> None:
+    compiled = _compile(dynamic_mlp)
+    request = compiled.create_infer_request()
+    frozen = np.ones((2, IN), np.float32)
+    frozen.setflags(write=False)
+    results = request.infer(frozen, share_inputs=share_inputs)
+    np.testing.assert_array_equal(results[0], compiled(frozen)[0])
+    assert not np.shares_memory(request.get_input_tensor().data, frozen)
+    writable = np.ones((2, IN), np.float32)
+    request.infer(writable, share_inputs=share_inputs)
+    assert np.shares_memory(request.get_input_tensor().data, writable) is share_inputs
