@@ -296,3 +296,24 @@ def test_a_read_only_input_is_copied_even_when_shared(dynamic_mlp, share_inputs)
     writable = np.ones((2, IN), np.float32)
     request.infer(writable, share_inputs=share_inputs)
     assert np.shares_memory(request.get_input_tensor().data, writable) is share_inputs
+
+
+@pytest.mark.parametrize("value", [2.0, 2, np.float32(2.0)])
+def test_a_python_number_feeds_a_scalar_input(value) -> None:
+    import onnx.helper as oh
+
+    graph = oh.make_graph(
+        [oh.make_node("Relu", ["s"], ["r"])],
+        "scalar",
+        [oh.make_tensor_value_info("s", onnx.TensorProto.FLOAT, [])],
+        [oh.make_tensor_value_info("r", onnx.TensorProto.FLOAT, [])],
+    )
+    proto = oh.make_model(graph, opset_imports=[oh.make_opsetid("", 18)], ir_version=9)
+    request = _compile(proto).create_infer_request()
+    assert request.infer(value)[0] == 2.0 and request.infer({"s": value})[0] == 2.0
+
+
+def test_inputs_of_an_unknown_kind_are_a_type_error_in_openvinos_words() -> None:
+    request = _compile(models.two_inputs()).create_infer_request()
+    with pytest.raises(TypeError, match="Incompatible inputs of type: object"):
+        request.infer(object())
