@@ -162,8 +162,7 @@ class InferRequest:
         # inputs given as one tensor per batch item (set_tensors): index -> (axis, tensors)
         self._batches: dict[int, tuple[int, list[Tensor]]] = {}
         self._tracked = False  # any views or batches: _bind has to look at them
-        # the output tensors each inference writes into, as openvino's: the caller's
-        # (set_output_tensor) and the request's own once handed out (get_output_tensor)
+        # the caller's output tensors (set_output_tensor), written by each inference
         self._out_tensors: dict[int, Tensor] = {}
         # the last results were handed out unshared (share_outputs=False): the request's
         # output tensors get their own copies when first asked for
@@ -271,22 +270,15 @@ class InferRequest:
                 np.array(a, copy=True) if i not in self._out_tensors else a
                 for i, a in enumerate(self._outputs)
             ]
-        array = self._outputs[index]
-        if not isinstance(array, np.ndarray):
-            return Tensor.wrap(array)  # a device tensor (OrtValue): not written into
-        if not array.flags.writeable:
-            array = self._outputs[index] = np.array(array, copy=True)
-        # handed out, it is the request's output tensor: later inferences write into it
-        tensor = self._out_tensors[index] = Tensor.wrap(array)
-        return tensor
+        # the last results, which later inferences replace rather than write into
+        return Tensor.wrap(self._outputs[index])
 
     def get_tensor(self, key: str | int | Port) -> Tensor:
         """The input or output tensor for a name or port (an int means an input index).
 
         An input tensor is the request's own memory: write into ``tensor.data`` and start the
         request without inputs.  An input of dynamic shape starts empty: give the tensor a
-        shape (``tensor.shape = [2, 64]``) or use ``set_tensor``.  An output tensor is written
-        by each later inference, as in openvino.
+        shape (``tensor.shape = [2, 64]``) or use ``set_tensor``.
         """
         if isinstance(key, Port) and key.kind == "output":
             return self._output_tensor(find_port(self._compiled.outputs, key, "output").index)
@@ -449,8 +441,8 @@ class InferRequest:
             self.set_tensors(int(tensors), batch)
 
     def get_output_tensor(self, index: int = 0) -> Tensor:
-        """The output's tensor, as openvino's: later inferences write into it (taking a new
-        shape when the output's changes), so copy ``data`` that should outlive them."""
+        """The output's tensor: the last results, which later inferences do not write into
+        (openvino's are written; use :meth:`set_output_tensor` for a tensor that is)."""
         return self._output_tensor(find_port(self._compiled.outputs, index, "output").index)
 
     def set_output_tensor(self, index_or_tensor: Any, tensor: Any = None) -> None:
@@ -491,8 +483,8 @@ class InferRequest:
         return self._compiled
 
     def _write_out_tensors(self, outputs: Sequence[Any]) -> list[Any]:
-        """Copy outputs into the output tensors handed out or set; the request's outputs,
-        with those tensors' memory in their places."""
+        """Copy outputs into the caller's output tensors; the request's outputs, with those
+        tensors' memory in their places."""
         mine = list(outputs)
         for index, tensor in self._out_tensors.items():
             array = np.asarray(outputs[index])

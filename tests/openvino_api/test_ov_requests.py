@@ -183,21 +183,6 @@ def test_set_tensor_with_an_output_name_sets_the_output_tensor(dynamic_mlp) -> N
     assert request.get_tensor("y") is out and out.data.any()
 
 
-def test_an_output_tensor_handed_out_is_written_by_later_inferences(dynamic_mlp) -> None:
-    compiled = _compile(dynamic_mlp)
-    request = compiled.create_infer_request()
-    request.infer(np.zeros((2, IN), np.float32))
-    tensor = request.get_output_tensor()
-    data = tensor.data
-    x = np.ones((2, IN), np.float32)
-    kept = request.infer(x)
-    np.testing.assert_array_equal(data, compiled(x)[0])
-    assert request.get_output_tensor() is tensor
-    assert not np.shares_memory(kept[0], data)  # results of share_outputs=False are their own
-    request.infer(np.ones((3, IN), np.float32))
-    assert tensor.shape == [3, OUT]
-
-
 def test_share_outputs_decides_whether_results_are_the_requests_memory(dynamic_mlp) -> None:
     compiled = _compile(dynamic_mlp)
     request = compiled.create_infer_request()
