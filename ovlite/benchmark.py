@@ -119,8 +119,18 @@ class BenchmarkResult:
             },
             "executed_on": dict(self.executed_on),
             "properties": {k: _jsonable(v) for k, v in self.properties.items()},
-            "profiling": [dataclasses.asdict(p) for p in self.profiling],
+            "profiling": [_profiling_entry(p) for p in self.profiling],
         }
+
+
+def _profiling_entry(info: ProfilingInfo) -> dict[str, Any]:
+    """One node's timings for the JSON report: times in microseconds, the status by name."""
+    return {
+        **dataclasses.asdict(info),
+        "real_time": info.real_time_us,
+        "cpu_time": info.cpu_time_us,
+        "status": info.status.name,
+    }
 
 
 def _jsonable(value: Any) -> Any:

@@ -2,7 +2,7 @@
 
 Inputs may be a dict keyed by name, index or port, a list or tuple in input order, or a single
 array for a single-input model.  Each value must be a numpy array, an ``ovlite.Tensor``, a
-numpy scalar or an object with ``__array__`` (a torch tensor, say).  An ``onnxruntime.OrtValue``
+numpy scalar, a Python number or an object with ``__array__`` (a torch tensor, say).  An ``onnxruntime.OrtValue``
 (a *device tensor*, possibly in GPU memory) is checked for shape and element type and passed
 on as it is, never copied: devices that bind inputs in place (``GPU``) take it.  Element types convert when
 numpy calls the cast "same kind" (float64 -> float32, int64 -> int32, int -> float); anything
@@ -28,8 +28,8 @@ def as_array(value: Any, port: Port) -> np.ndarray:
         return value
     if isinstance(value, Tensor):
         return value.data
-    if isinstance(value, np.generic) or hasattr(value, "__array__"):
-        return np.asarray(value)
+    if isinstance(value, np.generic | int | float) or hasattr(value, "__array__"):
+        return np.asarray(value)  # a Python number is a scalar input, as in openvino
     raise InputTypeError(
         f"input {port.any_name!r} must be a numpy array or ovlite.Tensor, got "
         f"{type(value).__name__}"
@@ -127,6 +127,12 @@ class InputChecker:
                     f"{', '.join(repr(p.any_name) for p in self.ports)}"
                 )
             return enumerate(inputs)
+        if not _array_like(inputs):
+            raise InputTypeError(
+                f"Incompatible inputs of type: {type(inputs).__name__} (as openvino says): "
+                "pass a dict keyed by input name, index or port, a list or tuple in input "
+                "order, or one array for a one-input model"
+            )
         if self.count != 1:
             raise MissingInputError(
                 f"a single array was given but the model has {self.count} inputs "
@@ -166,6 +172,16 @@ class InputChecker:
         missing = [p.any_name for p, a in zip(self.ports, arrays, strict=True) if a is None]
         if missing:
             raise MissingInputError(f"no data for input(s) {', '.join(map(repr, missing))}")
+
+
+def _array_like(value: Any) -> bool:
+    """Whether ``value`` can be one input's data (what :func:`as_array` or the device-tensor
+    check takes)."""
+    return (
+        isinstance(value, np.ndarray | Tensor | np.generic | int | float)
+        or hasattr(value, "__array__")
+        or is_device_tensor(value)
+    )
 
 
 def _shared_dimensions(ports: Sequence[Port]) -> dict[str, list[tuple[int, int]]]:

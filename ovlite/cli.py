@@ -461,10 +461,10 @@ def print_counters(result: BenchmarkResult) -> None:
         print("[ INFO ] no per-node counters: the device reported none")
         return
     print("[ INFO ] per-node counters of the last inference (µs):")
-    total = sum(p.real_time for p in result.profiling)
-    for info in sorted(result.profiling, key=lambda p: -p.real_time)[:30]:
+    total = sum(p.real_time_us for p in result.profiling)
+    for info in sorted(result.profiling, key=lambda p: -p.real_time_us)[:30]:
         print(
-            f"    {info.node_name[:40]:40} {info.node_type[:18]:18} {info.exec_type[:24]:24} {info.real_time:10.1f}"
+            f"    {info.node_name[:40]:40} {info.node_type[:18]:18} {info.exec_type[:24]:24} {info.real_time_us:10.1f}"
         )
     print(f"    total {total:.1f} µs over {len(result.profiling)} nodes")
 

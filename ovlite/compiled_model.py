@@ -134,11 +134,23 @@ class CompiledModel(HasPorts):
             raise error
         return result
 
-    def __call__(self, inputs: Any = None, share_inputs: bool = True) -> Results:
-        """Run one inference synchronously; thread-safe (each call is its own job)."""
+    def __call__(
+        self, inputs: Any = None, share_inputs: bool = True, share_outputs: bool = False
+    ) -> Results:
+        """Run one inference synchronously; thread-safe (each call is its own job).
+
+        Each call's results are its own arrays, which no later inference writes into, so
+        ``share_outputs`` (openvino's choice between that and reusing one request's output
+        memory) is accepted and changes nothing.
+        """
         arrays = self.input_checker.check_all(inputs if inputs is not None else {})
         outputs, _ = self.run_checked(arrays)
         return Results(self.outputs, outputs)
+
+    def release_memory(self) -> None:
+        """openvino's hint to free the memory kept between inferences.  The compiled model
+        stays usable; ONNX Runtime keeps its memory arena for the session's life, so the
+        call frees nothing here."""
 
     def infer_new_request(self, inputs: Any = None) -> Results:
         return self(inputs)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import collections
+import datetime
+import enum
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from types import NoneType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -17,6 +19,7 @@ from .errors import (
     ArgumentError,
     InputNameError,
     InputShapeError,
+    InputTypeError,
     NoResultsError,
     ReentrancyError,
     RequestBusyError,
@@ -55,16 +58,85 @@ def _call_back(
         _in_callback.current = outer
 
 
-@dataclass(frozen=True)
-class ProfilingInfo:
-    """Timing of one node in the last inference (``request.profiling_info``)."""
+class _ProfilingStatus(enum.Enum):
+    """Whether a node ran in the profiled inference (openvino's ``ProfilingInfo.Status``)."""
 
-    node_name: str
-    node_type: str
-    real_time: float  # microseconds
-    cpu_time: float  # microseconds
-    exec_type: str  # the execution provider or kernel that ran it
-    status: str = "EXECUTED"
+    NOT_RUN = 0
+    OPTIMIZED_OUT = 1
+    EXECUTED = 2
+
+    def __int__(self) -> int:
+        return self.value
+
+
+_ProfilingStatus.__name__ = "Status"  # reads as openvino's: <Status.EXECUTED: 2>
+_ProfilingStatus.__qualname__ = "ProfilingInfo.Status"
+
+
+def _duration(value: Any, field: str) -> datetime.timedelta:
+    """A timing as a ``timedelta``: numbers are microseconds (what plugins report)."""
+    if isinstance(value, datetime.timedelta):
+        return value
+    if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool):
+        return datetime.timedelta(microseconds=float(value))
+    raise ArgumentError(
+        f"ProfilingInfo.{field} takes a datetime.timedelta or a number of microseconds, "
+        f"got {type(value).__name__} {value!r}"
+    )
+
+
+def _status(value: Any) -> _ProfilingStatus:
+    if isinstance(value, _ProfilingStatus):
+        return value
+    try:
+        return _ProfilingStatus[value] if isinstance(value, str) else _ProfilingStatus(value)
+    except (KeyError, ValueError):
+        raise ArgumentError(
+            f"ProfilingInfo.status takes a ProfilingInfo.Status ("
+            f"{', '.join(_ProfilingStatus.__members__)}) or its name, got {value!r}"
+        ) from None
+
+
+@dataclass
+class ProfilingInfo:
+    """Timing of one node in the last inference (``request.profiling_info``), as openvino's.
+
+    ``real_time`` and ``cpu_time`` read as ``datetime.timedelta``; they may be given as
+    timedeltas or as numbers of microseconds (plugins report microseconds), and
+    ``real_time_us`` / ``cpu_time_us`` read them back as float microseconds.  ``status`` is a
+    :class:`ProfilingInfo.Status` (a name such as ``"EXECUTED"`` is accepted); it defaults to
+    ``EXECUTED``, since devices report the nodes that ran.  A timedelta counts whole
+    microseconds, as openvino's does.
+    """
+
+    Status: ClassVar[type[_ProfilingStatus]] = _ProfilingStatus
+
+    node_name: str = ""
+    node_type: str = ""
+    real_time: datetime.timedelta = datetime.timedelta(0)
+    cpu_time: datetime.timedelta = datetime.timedelta(0)
+    exec_type: str = ""  # the execution provider or kernel that ran it
+    status: _ProfilingStatus = _ProfilingStatus.EXECUTED
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("real_time", "cpu_time"):
+            value = _duration(value, name)
+        elif name == "status":
+            value = _status(value)
+        object.__setattr__(self, name, value)
+
+    @property
+    def real_time_us(self) -> float:
+        """``real_time`` in microseconds."""
+        return self.real_time / _MICROSECOND
+
+    @property
+    def cpu_time_us(self) -> float:
+        """``cpu_time`` in microseconds."""
+        return self.cpu_time / _MICROSECOND
+
+
+_MICROSECOND = datetime.timedelta(microseconds=1)
 
 
 class InferRequest:
@@ -82,6 +154,19 @@ class InferRequest:
         # True where the bound input is the request's own buffer, which a copying call may
         # overwrite; a caller's array (share_inputs, set_tensor) never is
         self._owned = [False] * self._checker.count
+        # The Tensor objects whose memory an input is: the request's own tensor once handed
+        # out, or the caller's from set_tensor.  ``_seen`` holds the array each had when bound:
+        # a tensor given a new shape (``t.shape = [2, 64]``) has a new array, bound anew.
+        self._views: list[Tensor | None] = [None] * self._checker.count
+        self._seen: list[np.ndarray | None] = [None] * self._checker.count
+        # inputs given as one tensor per batch item (set_tensors): index -> (axis, tensors)
+        self._batches: dict[int, tuple[int, list[Tensor]]] = {}
+        self._tracked = False  # any views or batches: _bind has to look at them
+        # the caller's output tensors (set_output_tensor), written by each inference
+        self._out_tensors: dict[int, Tensor] = {}
+        # the last results were handed out unshared (share_outputs=False): the request's
+        # output tensors get their own copies when first asked for
+        self._lent = False
         self._outputs: list[np.ndarray] | None = None
         self._info: dict[str, Any] | None = None
         self._error: BaseException | None = None
@@ -126,6 +211,17 @@ class InferRequest:
         return self._compiled.outputs
 
     def _input_tensor(self, index: int) -> Tensor:
+        if index in self._batches:
+            raise ArgumentError(
+                "get_tensor shall not be used together with batched set_tensors/"
+                f"set_input_tensors (as openvino says): input "
+                f"{self._checker.ports[index].any_name!r} was given as "
+                f"{len(self._batches[index][1])} tensors; use the tensors you passed, or "
+                "set_tensor to bind one"
+            )
+        view = self._views[index]
+        if view is not None:
+            return view
         array = self._inputs[index]
         if array is None:
             port = self._checker.ports[index]
@@ -139,18 +235,50 @@ class InferRequest:
                 ) from None
             self._inputs[index] = array
             self._owned[index] = True
-        return Tensor.wrap(array)
+        if not isinstance(array, np.ndarray):
+            return Tensor.wrap(array)  # a device tensor (OrtValue): not tracked
+        view = Tensor.wrap(array)
+        self._track(index, view, array)
+        return view
+
+    def _track(self, index: int, view: Tensor | None, array: Any = None) -> None:
+        """Note ``view`` as the tensor input ``index`` reads from (``None``: none)."""
+        self._views[index], self._seen[index] = view, array
+        self._batches.pop(index, None)
+        self._tracked = bool(self._batches) or any(v is not None for v in self._views)
+
+    def _sync_tensors(self) -> None:
+        """Bind anew the inputs whose tensors changed shape, and gather batched inputs."""
+        check = self._checker.check
+        for index, view in enumerate(self._views):
+            if view is not None and view._array is not self._seen[index]:
+                self._inputs[index] = check(index, view)
+                self._seen[index] = view._array
+        for index, (axis, tensors) in self._batches.items():
+            self._inputs[index] = self._gather(index, axis, tensors)
+            self._owned[index] = False
 
     def _output_tensor(self, index: int) -> Tensor:
+        tensor = self._out_tensors.get(index)
+        if tensor is not None:
+            return tensor
         if self._outputs is None:
             raise self._no_results()
+        if self._lent:  # the caller holds the last results: the request's tensors are copies
+            self._lent = False
+            self._outputs = [
+                np.array(a, copy=True) if i not in self._out_tensors else a
+                for i, a in enumerate(self._outputs)
+            ]
+        # the last results, which later inferences replace rather than write into
         return Tensor.wrap(self._outputs[index])
 
     def get_tensor(self, key: str | int | Port) -> Tensor:
         """The input or output tensor for a name or port (an int means an input index).
 
         An input tensor is the request's own memory: write into ``tensor.data`` and start the
-        request without inputs.  An input of dynamic shape starts empty; use ``set_tensor``.
+        request without inputs.  An input of dynamic shape starts empty: give the tensor a
+        shape (``tensor.shape = [2, 64]``) or use ``set_tensor``.
         """
         if isinstance(key, Port) and key.kind == "output":
             return self._output_tensor(find_port(self._compiled.outputs, key, "output").index)
@@ -162,11 +290,135 @@ class InferRequest:
         return self._output_tensor(find_port(self._compiled.outputs, key, "output").index)
 
     def set_tensor(self, key: str | int | Port, tensor: Tensor | np.ndarray) -> None:
-        """Bind a tensor (shared, not copied) to an input by name, index or port."""
+        """Bind a tensor (shared, not copied) to an input by name, index or port.
+
+        The request reads the tensor at each inference: data written into it later, and a new
+        shape given to it (``tensor.shape = ...``), are what the next inference uses.  A name
+        or port of an output sets that output's tensor, as :meth:`set_output_tensor`.
+        """
         self._ensure_idle()
-        index = self._checker.index_of(key)
-        self._inputs[index] = self._checker.check(index, tensor)
+        try:
+            index = self._checker.index_of(key)
+        except InputNameError:
+            if isinstance(key, int) or not self._is_output(key):
+                raise
+            self.set_output_tensor(find_port(self._compiled.outputs, key, "output").index, tensor)
+            return
+        array = self._checker.check(index, tensor)
+        self._inputs[index] = array
         self._owned[index] = False
+        if isinstance(tensor, Tensor):
+            self._track(index, tensor, tensor._array)
+        elif self._views[index] is not None or index in self._batches:
+            self._track(index, None)
+
+    def _is_output(self, key: Any) -> bool:
+        try:
+            find_port(self._compiled.outputs, key, "output")
+        except InputNameError:
+            return False
+        return True
+
+    def set_tensors(self, key: Any, tensors: Sequence[Tensor | np.ndarray] | None = None) -> None:
+        """``set_tensors(name_or_port, [t0, t1, ...])``: feed an input one tensor per batch item.
+
+        As openvino: the input's layout must have a batch dimension ``N`` (set it with
+        ``ov.layout_helpers.set_layout`` or the PrePostProcessor), each tensor has length 1
+        there and the same shape and element type as the others, and a static batch must
+        equal the number of tensors.  The tensors are read at each inference (gathered into
+        one batch), so data written into them later is used.  ``get_tensor`` on such an input
+        raises, as in openvino.  ``set_tensors({key: tensor, ...})`` sets one tensor per key.
+        """
+        if tensors is None and isinstance(key, dict):
+            for name, tensor in key.items():
+                self.set_tensor(name, tensor)
+            return
+        self._ensure_idle()
+        if (
+            isinstance(key, Port)
+            and key.kind == "output"
+            or (not isinstance(key, int) and self._is_output(key) and not self._is_input(key))
+        ):
+            raise ArgumentError(
+                f"set_tensors takes an input; {_key_name(key)!r} is an output of the model"
+            )
+        index = self._checker.index_of(key)
+        axis, tensors = self._check_batch(index, tensors)
+        self._inputs[index] = self._gather(index, axis, tensors)
+        self._owned[index] = False
+        self._track(index, None)
+        self._batches[index] = (axis, tensors)
+        self._tracked = True
+
+    def _is_input(self, key: Any) -> bool:
+        try:
+            self._checker.index_of(key)
+        except InputNameError:
+            return False
+        return True
+
+    def _check_batch(self, index: int, tensors: Any) -> tuple[int, list[Tensor]]:
+        """The batch axis and the tensors for ``set_tensors`` on input ``index``, or raise."""
+        port = self._checker.ports[index]
+        name = port.any_name
+        if isinstance(tensors, np.ndarray | Tensor) or not isinstance(tensors, Sequence):
+            raise ArgumentError(
+                f"set_tensors({name!r}, tensors) takes a list of tensors, one per batch item, "
+                f"got {type(tensors).__name__}"
+            )
+        if not tensors:
+            raise ArgumentError(f"set_tensors({name!r}, []) needs at least one tensor")
+        items = [
+            t if isinstance(t, Tensor) else Tensor(_tensor_array(t, name), shared_memory=True)
+            for t in tensors
+        ]
+        layout = port.layout
+        if not layout.has_name("N"):
+            raise ArgumentError(
+                f"set_tensors needs input {name!r} to have a batch dimension 'N' in its layout "
+                f"({'it has no layout' if layout.empty else f'its layout is {layout}'}); set "
+                "one, e.g. "
+                "ov.layout_helpers.set_layout(model.input(...), ov.Layout('NC...'))"
+            )
+        shape = port.partial_shape
+        axis = layout.get_index_by_name("N")
+        rank = None if shape.rank_is_dynamic else len(shape)
+        if axis < 0 and rank is not None:
+            axis += rank
+        first = items[0]
+        item_shape, item_type = list(first.shape), first.element_type
+        for position, item in enumerate(items):
+            dims = list(item.shape)
+            if not 0 <= axis < len(dims) or dims[axis] != 1:
+                raise InputShapeError(
+                    f"set_tensors({name!r}): tensor {position} has shape {dims}; each tensor "
+                    f"is one batch item, with length 1 on the batch axis {axis} of layout {layout}"
+                )
+            if dims != item_shape or item.element_type is not item_type:
+                raise InputShapeError(
+                    f"set_tensors({name!r}): tensor {position} is {item.element_type} {dims}, "
+                    f"tensor 0 is {item_type} {item_shape}; all must have one shape and type"
+                )
+        if rank is not None:
+            batch = shape[axis]
+            if batch >= 0 and int(batch) != len(items):
+                raise InputShapeError(
+                    f"set_tensors({name!r}): the input's batch is {int(batch)} "
+                    f"(shape {shape}), got {len(items)} tensors"
+                )
+        return axis, items
+
+    def _gather(self, index: int, axis: int, tensors: list[Tensor]) -> np.ndarray:
+        """One batch from the item tensors, checked against input ``index``."""
+        arrays = [t.data for t in tensors]
+        shape = arrays[0].shape
+        if any(a.shape != shape for a in arrays):
+            port = self._checker.ports[index]
+            raise InputShapeError(
+                f"the tensors set with set_tensors for input {port.any_name!r} no longer have "
+                f"one shape: {[list(a.shape) for a in arrays]}"
+            )
+        return self._checker.check(index, np.concatenate(arrays, axis=axis))
 
     def get_input_tensor(self, index: int = 0) -> Tensor:
         return self._input_tensor(self._checker.index_of(index))
@@ -176,12 +428,78 @@ class InferRequest:
             index_or_tensor, tensor = 0, index_or_tensor
         self.set_tensor(int(index_or_tensor), tensor)
 
-    def set_input_tensors(self, tensors: dict[Any, Any]) -> None:
-        for key, tensor in tensors.items():
-            self.set_tensor(key, tensor)
+    def set_input_tensors(self, tensors: Any, batch: Any = None) -> None:
+        """``{key: tensor}``: one tensor per input; ``[t0, t1, ...]`` or ``(index, [...])``:
+        the only (or the ``index``-th) input as one tensor per batch item (see
+        :meth:`set_tensors`)."""
+        if isinstance(tensors, dict):
+            for key, tensor in tensors.items():
+                self.set_tensor(key, tensor)
+        elif batch is None:
+            self.set_tensors(0, tensors)
+        else:
+            self.set_tensors(int(tensors), batch)
 
     def get_output_tensor(self, index: int = 0) -> Tensor:
+        """The output's tensor: the last results, which later inferences do not write into
+        (openvino's are written; use :meth:`set_output_tensor` for a tensor that is)."""
         return self._output_tensor(find_port(self._compiled.outputs, index, "output").index)
+
+    def set_output_tensor(self, index_or_tensor: Any, tensor: Any = None) -> None:
+        """``set_output_tensor(tensor)`` or ``(index, tensor)``: write an output into the
+        caller's tensor.
+
+        As openvino: each inference copies that output into the tensor, which takes the
+        output's shape when it changes (one over memory it does not own cannot grow, and the
+        inference then fails); ``get_output_tensor`` returns it.  The tensor must have the
+        output's element type and a shape the output allows (or no elements).
+        """
+        if tensor is None:
+            index_or_tensor, tensor = 0, index_or_tensor
+        self._ensure_idle()
+        port = find_port(self._compiled.outputs, index_or_tensor, "output")
+        if not isinstance(tensor, Tensor):
+            tensor = Tensor(_tensor_array(tensor, port.any_name), shared_memory=True)
+        if tensor.element_type != port.element_type:
+            raise InputTypeError(
+                f"output {port.any_name!r} is {port.element_type}; the tensor set for it is "
+                f"{tensor.element_type} (output tensors are not converted)"
+            )
+        dims = list(tensor.shape)
+        if tensor.get_size() and not port.partial_shape.accepts(dims):
+            raise InputShapeError(
+                f"output {port.any_name!r} has shape {port.partial_shape}; the tensor set for "
+                f"it has shape {dims}"
+            )
+        self._out_tensors[port.index] = tensor
+
+    def set_output_tensors(self, tensors: dict[Any, Any]) -> None:
+        """``{index, name or port: tensor}``: :meth:`set_output_tensor` for each."""
+        for key, tensor in tensors.items():
+            self.set_output_tensor(key, tensor)
+
+    def get_compiled_model(self) -> CompiledModel:
+        """The compiled model this request runs."""
+        return self._compiled
+
+    def _write_out_tensors(self, outputs: Sequence[Any]) -> list[Any]:
+        """Copy outputs into the caller's output tensors; the request's outputs, with those
+        tensors' memory in their places."""
+        mine = list(outputs)
+        for index, tensor in self._out_tensors.items():
+            array = np.asarray(outputs[index])
+            if tuple(tensor.shape) != array.shape:
+                try:
+                    tensor.set_shape(array.shape)
+                except InputShapeError as exc:
+                    port = self._compiled.outputs[index]
+                    raise InputShapeError(
+                        f"output {port.any_name!r} came out {list(array.shape)}; the tensor set "
+                        f"for it with set_output_tensor cannot take that shape: {exc}"
+                    ) from None
+            np.copyto(tensor.data, array)
+            mine[index] = tensor.data
+        return mine
 
     @property
     def input_tensors(self) -> list[Tensor]:
@@ -239,14 +557,20 @@ class InferRequest:
                 index = index_of(key)
                 array = check(index, value)
                 current = bound[index]
-                if share_inputs or not isinstance(array, np.ndarray):
-                    bound[index] = array  # shared, or a device tensor: never copied
+                if not isinstance(array, np.ndarray) or (share_inputs and array.flags.writeable):
+                    # a device tensor, never copied; or shared (a read-only array is copied,
+                    # as openvino does: the request's input tensor is writable memory)
+                    bound[index] = array
                     owned[index] = False
                 elif owned[index] and current.shape == array.shape:  # type: ignore[union-attr]
                     np.copyto(current, array)  # type: ignore[arg-type]
                 else:
                     bound[index] = np.array(array, copy=True)  # writeable even if array is not
                     owned[index] = True
+                if self._tracked:  # data given here wins over a tensor bound before
+                    self._track(index, None)
+        if self._tracked:
+            self._sync_tensors()
         arrays = list(bound)
         if NoneType in map(type, arrays):
             checker.require_all(arrays)
@@ -259,6 +583,9 @@ class InferRequest:
     ) -> Results:
         """Run one inference and wait for it; returns the results.
 
+        With ``share_outputs=False`` (the default, as in openvino) the results do not share
+        memory with the request's output tensors; ``True`` returns those tensors' own memory
+        (the caller's, after ``set_output_tensor``), which the next inference overwrites.
         ``wait()`` concerns asynchronous inferences only; an ``infer`` or ``start_async`` on
         a request that is running one raises :class:`RequestBusyError`.
         """
@@ -268,7 +595,14 @@ class InferRequest:
             arrays = self._bind(inputs, share_inputs)
             started = time.perf_counter()
             try:
-                self._outputs, self._info = self._compiled.run_checked(arrays)  # type: ignore[assignment]
+                outputs, self._info = self._compiled.run_checked(arrays)
+                returned = outputs
+                if self._out_tensors:
+                    outputs = self._write_out_tensors(outputs)
+                    if share_outputs:
+                        returned = outputs
+                self._outputs = outputs  # type: ignore[assignment]
+                self._lent = not share_outputs
                 self._error = None
             except BaseException as error:
                 self._outputs, self._info, self._error = None, None, error
@@ -278,7 +612,7 @@ class InferRequest:
                 self._latency_ms = (time.perf_counter() - started) * 1000.0
         finally:
             self._busy.release()
-        return Results(self._compiled.outputs, self._outputs)  # type: ignore[arg-type]
+        return Results(self._compiled.outputs, returned)
 
     def start_async(
         self, inputs: Any = None, userdata: Any = None, share_inputs: bool = False
@@ -309,6 +643,12 @@ class InferRequest:
     def _store(self, job: Job) -> None:
         self._latency_ms = (time.perf_counter() - self._started) * 1000.0
         self._info = job.info
+        self._lent = False
+        if job.error is None and self._out_tensors:
+            try:
+                job.outputs = self._write_out_tensors(job.outputs)  # type: ignore[arg-type]
+            except BaseException as error:
+                job.error = error
         if job.error is None:
             self._outputs = job.outputs  # type: ignore[assignment]
             self._error = None
@@ -403,6 +743,21 @@ class InferRequest:
     @property
     def is_busy(self) -> bool:
         return self._busy.locked()
+
+
+def _key_name(key: Any) -> Any:
+    return key.any_name if isinstance(key, Port) else key
+
+
+def _tensor_array(value: Any, name: str) -> np.ndarray:
+    """An ``ovlite.Tensor``'s or numpy array's memory, for the tensor-setting calls."""
+    if isinstance(value, Tensor):
+        return value.data
+    if isinstance(value, np.ndarray):
+        return value
+    raise InputTypeError(
+        f"{name!r} takes ovlite.Tensor objects (or numpy arrays), got {type(value).__name__}"
+    )
 
 
 def _busy_error() -> RequestBusyError:

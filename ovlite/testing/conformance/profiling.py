@@ -30,7 +30,7 @@ class ProfilingConformance(ConformanceBase):
             for entry in info:
                 assert isinstance(entry, ov.ProfilingInfo), f"{entry!r} is not a ProfilingInfo"
                 assert isinstance(entry.node_name, str) and entry.node_name
-                assert entry.real_time >= 0 and entry.cpu_time >= 0, f"negative time: {entry}"
+                assert entry.real_time_us >= 0 and entry.cpu_time_us >= 0, f"negative time: {entry}"
 
     def test_no_profiling_info_when_disabled(
         self, model: ov.Model, compile_model: Callable[..., ov.CompiledModel]

@@ -24,7 +24,7 @@ def test_profiling_info_lists_the_nodes_of_each_request(core, mlp, raw):
         info = request.profiling_info
         assert 1 <= len(info) <= len(mlp.proto.graph.node)
         assert all(node.exec_type == "CPUExecutionProvider" for node in info)
-        assert all(node.node_name and node.node_type and node.real_time >= 0 for node in info)
+        assert all(node.node_name and node.node_type and node.real_time_us >= 0 for node in info)
     np.testing.assert_array_equal(result["y"], raw(mlp, {"x": X})[0])
     names = {node.node_name for node in info}
     assert any("fc1" in name for name in names) and any(name.startswith("y") for name in names)
@@ -66,11 +66,11 @@ def test_trace_parsing(tmp_path):
     ]  # fmt: skip
     trace.write_text(json.dumps(events))
     info = parse_trace(trace)
-    assert [(n.node_name, n.node_type, n.real_time) for n in info] == [
+    assert [(n.node_name, n.node_type, n.real_time_us) for n in info] == [
         ("a", "Conv", 12.0),
         ("b", "Relu", 7.0),
     ]
-    assert info[0].exec_type == "CPUExecutionProvider" and info[0].cpu_time == 12.0
+    assert info[0].exec_type == "CPUExecutionProvider" and info[0].cpu_time_us == 12.0
 
 
 def test_pinned_multithreaded_stream_sets_onnxruntime_affinities(core, mlp, raw):
