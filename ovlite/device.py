@@ -322,7 +322,9 @@ class CompiledModel(HasPorts):
 
 
 def run_job(
-    submit: Callable[[Job], None], inputs: Sequence[np.ndarray], job_ready: Callable[[Job], Any] | None = None
+    submit: Callable[[Job], None],
+    inputs: Sequence[np.ndarray],
+    job_ready: Callable[[Job], Any] | None = None,
 ) -> tuple[Sequence[np.ndarray], Any]:
     """One job with ``inputs`` through ``submit``, waited for: ``(outputs, info)``, or its
     error raised.  ``job_ready`` sees the job before it is submitted (to watch it)."""

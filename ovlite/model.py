@@ -30,8 +30,6 @@ IR_HINT = (
 )
 
 
-
-
 class Model(HasPorts):
     """An ONNX model with OpenVINO-style ports; build it with :func:`read_model`.
 

@@ -178,5 +178,3 @@ def find_port(ports: Sequence[Port], key: int | str | Port, kind: str) -> Port:
         names = ", ".join(repr(p.any_name) for p in ports)
         raise InputNameError(f"no {kind} named {key!r}; the model's {kind}s are {names}")
     raise InputNameError(f"{kind}s are addressed by name, index or port, not {type(key).__name__}")
-
-

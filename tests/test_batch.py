@@ -429,7 +429,9 @@ def test_a_cancelled_job_submitted_after_close_ends_once_cancelled(
     ends: list[ov.Job] = []
     job = ov.Job([data], ends.append)
     job.cancel()
-    compiled.device_model.submit(job)  # closed, and the job was cancelled meanwhile: nothing more to do
+    compiled.device_model.submit(
+        job
+    )  # closed, and the job was cancelled meanwhile: nothing more to do
     assert ends == [job]
     assert isinstance(job.error, ov.RequestCancelledError)
 

@@ -62,7 +62,10 @@ def batch_child_config(config: dict[str, Any], child: DeviceSpec, device: Device
 
 
 def reported_batch_size(
-    host: DeviceHost, spec: DeviceSpec, model: Model | None = None, config: dict[str, Any] | None = None
+    host: DeviceHost,
+    spec: DeviceSpec,
+    model: Model | None = None,
+    config: dict[str, Any] | None = None,
 ) -> int | None:
     """The ``OPTIMAL_BATCH_SIZE`` a device reports (for ``model`` when the device sizes
     batches per model, see :meth:`Device.model_batch_size`), or ``None`` when it reports none."""

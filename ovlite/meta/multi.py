@@ -51,7 +51,9 @@ def child_config(
     """A child's share: the settings it takes, the hint, then its DEVICE_PROPERTIES entry."""
     shared = {k: v for k, v in config.items() if k not in META_KEYS}
     if not device.is_meta:  # the core takes the automatic-batching keys for any device
-        shared = {k: v for k, v in shared.items() if k in device.config_keys or k in props.BATCH_KEYS}
+        shared = {
+            k: v for k, v in shared.items() if k in device.config_keys or k in props.BATCH_KEYS
+        }
     if hint is not None and (
         device.is_meta or props.hint.performance_mode.name in device.config_keys
     ):

@@ -399,7 +399,9 @@ def test_under_multi_the_other_device_takes_over_from_a_dying_one(reference: Ref
     dying = Dying(healthy=HEALTHY)
     core = make_core(SimulatedDevice("SIMDYING", fail_when=dying), SimulatedDevice("SIMX"))
     compiled = core.compile_model(MLP, "MULTI:SIMDYING,SIMX")
-    compiled.device_model.balancer.probe_seconds = float("inf")  # leave only the failure rule to decide
+    compiled.device_model.balancer.probe_seconds = float(
+        "inf"
+    )  # leave only the failure rule to decide
     count = scaled(5_000, 400)
     inputs = unique_inputs(count, seed=9)
     answers: Counter[int] = Counter()

@@ -81,7 +81,10 @@ def test_compiled_model_reports_its_choices(standin_core):
     assert compiled.get_property("MAX_BATCH_SIZE") >= 8
     reason = compiled.get_property("OVLITE_CONFIGURATION_REASON")
     assert "2 streams" in reason and "CPU stand-in" in reason
-    assert len(compiled.device_model.sessions) == 2 and compiled.device_model.sessions[0] is not compiled.device_model.sessions[1]
+    assert (
+        len(compiled.device_model.sessions) == 2
+        and compiled.device_model.sessions[0] is not compiled.device_model.sessions[1]
+    )
 
 
 def test_throughput_uses_automatic_batching_with_the_reported_size(standin_core):

@@ -25,6 +25,7 @@ AUTOMATIC = "AUTO"
 #: Precisions OpenVINO computes in; others are refused before OpenVINO would ignore them.
 PRECISIONS = (Type.f32, Type.bf16, Type.f16)
 
+
 def check_precision(precision: Type) -> None:
     """Refuse a precision OpenVINO would take and ignore, naming it and what is expected."""
     if precision not in PRECISIONS:
