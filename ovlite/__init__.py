@@ -63,7 +63,7 @@ from .shape import Dimension, PartialShape, Shape
 from .streams import StreamsExecutor
 from .tensor import Tensor
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 def get_version() -> str:

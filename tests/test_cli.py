@@ -194,3 +194,19 @@ def test_bad_options_exit_2_with_a_clear_message(
     code, _, err = run(capsys, "benchmark", "-niter", "5", *args)
     assert code == 2
     assert words in err
+
+
+def test_devices_lists_the_install_hint_of_a_device_that_cannot_run() -> None:
+    from ovlite.cli import device_rows
+    from ovlite.testing.standin import StandInDevice, StandInPlugin
+
+    class NeedsDriver(StandInDevice):
+        install_hint = "pip install needs-driver"
+
+    core = ov.Core()
+    core.register_plugin(
+        StandInPlugin(NeedsDriver("NEEDSDRIVER", available=False, reason="no driver"))
+    )
+    (row,) = [row for row in device_rows(core, verbose=False) if row["device"] == "NEEDSDRIVER"]
+    assert not row["available"]
+    assert row["reason"] == "no driver; pip install needs-driver"
