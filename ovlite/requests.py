@@ -162,6 +162,15 @@ class InferRequest:
         # inputs given as one tensor per batch item (set_tensors): index -> (axis, tensors)
         self._batches: dict[int, tuple[int, list[Tensor]]] = {}
         self._tracked = False  # any views or batches: _bind has to look at them
+        # The fast path (_bind_same): after a copying call with a dict of plain arrays of the
+        # inputs' own element types, {key: (index, dtype, shape)} for each key given; ``_same_one``
+        # the same for one bare array given to a one-input model.  A call whose arrays match
+        # it is copied into the request's own buffers without checking again; anything that
+        # binds inputs otherwise (share_inputs, set_tensor, a tensor handed out) drops it.
+        self._same: dict[str, tuple[int, np.dtype, tuple[int, ...]]] | None = None
+        self._same_one: tuple[np.dtype, tuple[int, ...]] | None = None
+        # the sync run: the compiled model's own run when no timeout watches it
+        self._run = compiled._run if not compiled._timeout_ms else compiled.run_checked
         # the caller's output tensors (set_output_tensor), written by each inference
         self._out_tensors: dict[int, Tensor] = {}
         # the last results were handed out unshared (share_outputs=False): the request's
@@ -243,6 +252,7 @@ class InferRequest:
 
     def _track(self, index: int, view: Tensor | None, array: Any = None) -> None:
         """Note ``view`` as the tensor input ``index`` reads from (``None``: none)."""
+        self._same = self._same_one = None
         self._views[index], self._seen[index] = view, array
         self._batches.pop(index, None)
         self._tracked = bool(self._batches) or any(v is not None for v in self._views)
@@ -305,6 +315,7 @@ class InferRequest:
             self.set_output_tensor(find_port(self._compiled.outputs, key, "output").index, tensor)
             return
         array = self._checker.check(index, tensor)
+        self._same = self._same_one = None
         self._inputs[index] = array
         self._owned[index] = False
         if isinstance(tensor, Tensor):
@@ -549,8 +560,60 @@ class InferRequest:
         if not self._busy.acquire(False):
             raise _busy_error()
 
+    def _bind_same(self, inputs: Any) -> list[np.ndarray] | None:
+        """The fast path of a copying call: when ``inputs`` has the keys, element types and
+        shapes of the last checked copying call, copy them into the request's own buffers
+        (which have those shapes) and return the bound arrays; else ``None`` (check them).
+
+        Only plain ``numpy.ndarray`` values of the inputs' exact element types qualify, so
+        nothing is converted, and every input not given keeps what the last call found
+        complete and consistent (anything binding it since dropped the table)."""
+        bound = self._inputs
+        if type(inputs) is dict:
+            same = self._same
+            if same is None or len(inputs) != len(same):
+                return None
+            for key, value in inputs.items():
+                entry = same.get(key)
+                if entry is None or type(value) is not np.ndarray:
+                    return None
+                index, dtype, shape = entry
+                if value.dtype is not dtype or value.shape != shape:
+                    return None
+                np.copyto(bound[index], value)  # type: ignore[arg-type]
+            return list(bound)  # type: ignore[arg-type]
+        one = self._same_one
+        if one is None or type(inputs) is not np.ndarray:
+            return None
+        if inputs.dtype is not one[0] or inputs.shape != one[1]:
+            return None
+        np.copyto(bound[0], inputs)  # type: ignore[arg-type]
+        return list(bound)  # type: ignore[arg-type]
+
+    def _note_same(self, inputs: Any) -> None:
+        """After a checked copying bind: the table :meth:`_bind_same` compares the next
+        call with, when every value was a plain array of its input's exact element type,
+        now copied into the request's own buffer of that shape."""
+        checker, owned, dtypes = self._checker, self._owned, self._checker._dtypes
+        if type(inputs) is np.ndarray:
+            if owned[0] and inputs.dtype is dtypes[0] and dtypes[0] is not None:
+                self._same_one = (inputs.dtype, inputs.shape)
+            return
+        if type(inputs) is not dict:
+            return
+        same = {}
+        for key, value in inputs.items():
+            if type(key) is not str or type(value) is not np.ndarray:
+                return
+            index = checker.index_of(key)
+            if not owned[index] or value.dtype is not dtypes[index] or dtypes[index] is None:
+                return
+            same[key] = (index, value.dtype, value.shape)
+        self._same = same
+
     def _bind(self, inputs: Any, share_inputs: bool) -> list[np.ndarray]:
         checker, bound, owned = self._checker, self._inputs, self._owned
+        self._same = self._same_one = None
         if inputs is not None:
             check, index_of = checker.check, checker.index_of
             for key, value in checker.items(inputs):
@@ -576,6 +639,8 @@ class InferRequest:
             checker.require_all(arrays)
         if checker.shared_dims:
             checker.check_shared_dims(arrays)  # type: ignore[arg-type]
+        if not share_inputs and not self._tracked:
+            self._note_same(inputs)
         return arrays  # type: ignore[return-value]
 
     def infer(
@@ -592,10 +657,12 @@ class InferRequest:
         if not self._busy.acquire(False):
             raise _busy_error()
         try:
-            arrays = self._bind(inputs, share_inputs)
+            arrays = None if share_inputs else self._bind_same(inputs)
+            if arrays is None:
+                arrays = self._bind(inputs, share_inputs)
             started = time.perf_counter()
             try:
-                outputs, self._info = self._compiled.run_checked(arrays)
+                outputs, self._info = self._run(arrays)
                 returned = outputs
                 if self._out_tensors:
                     outputs = self._write_out_tensors(outputs)
@@ -627,7 +694,10 @@ class InferRequest:
         self._idle.clear()
         try:
             self._waiter = waiter
-            job = Job(self._bind(inputs, share_inputs), self._finish)
+            arrays = None if share_inputs else self._bind_same(inputs)
+            if arrays is None:
+                arrays = self._bind(inputs, share_inputs)
+            job = Job(arrays, self._finish)
             self._callback_userdata = userdata if userdata is not None else self._callback_userdata
             self.userdata = userdata
             self._error = None
