@@ -580,14 +580,14 @@ class InferRequest:
                 index, dtype, shape = entry
                 if value.dtype is not dtype or value.shape != shape:
                     return None
-                np.copyto(bound[index], value)  # type: ignore[arg-type]
+                bound[index][...] = value  # type: ignore[index]  # (cheaper than np.copyto)
             return list(bound)  # type: ignore[arg-type]
         one = self._same_one
         if one is None or type(inputs) is not np.ndarray:
             return None
         if inputs.dtype is not one[0] or inputs.shape != one[1]:
             return None
-        np.copyto(bound[0], inputs)  # type: ignore[arg-type]
+        bound[0][...] = inputs  # type: ignore[index]
         return list(bound)  # type: ignore[arg-type]
 
     def _note_same(self, inputs: Any) -> None:
