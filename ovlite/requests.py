@@ -181,8 +181,9 @@ class InferRequest:
         self._error: BaseException | None = None
         # Held while an inference is in flight: acquiring it without blocking is the busy check.
         self._busy = threading.Lock()
-        self._idle = threading.Event()  # for wait(): cleared while an async inference runs
-        self._idle.set()
+        # Held while an async inference is in flight, for wait(): taking it and letting it go
+        # again is waiting for the end (a lock costs less than an Event on the hot path).
+        self._running = threading.Lock()
         self._job: Job | None = None
         self._started = 0.0
         self._latency_ms = 0.0
@@ -198,6 +199,7 @@ class InferRequest:
         """In a forked child, an inference in flight at the fork never ends (the parent runs
         it): the request is idle again, and ``wait()`` says what became of it."""
         if self._job is None and not self._busy.locked():
+            self._running = threading.Lock()  # a thread in wait() may have held it at the fork
             return
         self._job = self._waiter = None
         self._outputs, self._info = None, None
@@ -206,8 +208,7 @@ class InferRequest:
             "parent process, and this child gets no result for it"
         )
         self._busy = threading.Lock()
-        self._idle = threading.Event()
-        self._idle.set()
+        self._running = threading.Lock()
 
     # ---- inputs and outputs ----------------------------------------------------------------
 
@@ -691,7 +692,8 @@ class InferRequest:
         self, inputs: Any, userdata: Any, share_inputs: bool, waiter: Callable[[], Any] | None
     ) -> None:
         self._claim()
-        self._idle.clear()
+        # blocks only while a thread in wait() holds it for an instant after the last inference
+        self._running.acquire()
         try:
             self._waiter = waiter
             arrays = None if share_inputs else self._bind_same(inputs)
@@ -752,7 +754,8 @@ class InferRequest:
         """
         if _running_callback()[1] is self:
             return
-        self._idle.wait()
+        with self._running:
+            pass
         if self._error is not None and self._queue is None:
             raise self._error
 
@@ -773,8 +776,9 @@ class InferRequest:
         if endless or _running_callback()[1] is self:
             self.wait()
             return True
-        if not self._idle.wait(timeout / 1000.0):
+        if not self._running.acquire(timeout=timeout / 1000.0):
             return False
+        self._running.release()
         if self._error is not None and self._queue is None:
             raise self._error
         return True
@@ -808,7 +812,7 @@ class InferRequest:
 
     def _release(self) -> None:
         self._busy.release()
-        self._idle.set()
+        self._running.release()
 
     @property
     def is_busy(self) -> bool:
@@ -863,6 +867,7 @@ class AsyncInferQueue:
             request._queue_id = index
         self._idle = collections.deque(range(count))
         self._condition = threading.Condition()
+        self._waiting = 0  # threads waiting on _condition: only then is there one to notify
         reset_after_fork(self)
         self._errors: collections.deque[BaseException] = collections.deque()
         self._callback: Callable[[InferRequest, Any], Any] | None = None
@@ -889,10 +894,10 @@ class AsyncInferQueue:
         self, inputs: Any = None, userdata: Any = None, share_inputs: bool = False
     ) -> None:
         """Run ``inputs`` on the longest-idle request, waiting for one if all are busy."""
-        self._raise_pending()
+        if self._errors:
+            self._raise_pending()
         with self._condition:
-            index = self._next_idle()
-            self._idle.popleft()
+            index = self._idle.popleft() if self._idle else self._take_idle()
         self.userdata[index] = userdata
         try:
             self._requests[index].start_async(inputs, userdata, share_inputs)
@@ -900,7 +905,8 @@ class AsyncInferQueue:
             if not self._requests[index].is_busy:
                 with self._condition:
                     self._idle.appendleft(index)
-                    self._condition.notify()
+                    if self._waiting:
+                        self._condition.notify()
             raise
 
     def get_idle_request_id(self) -> int:
@@ -919,8 +925,22 @@ class AsyncInferQueue:
             if _running_callback()[0] is self:
                 self._add_request()
             else:
-                self._condition.wait()
+                self._wait()
         return self._idle[0]
+
+    def _take_idle(self) -> int:
+        """Take the longest-idle request's id, waiting for one; caller holds ``_condition``."""
+        index = self._next_idle()
+        self._idle.popleft()
+        return index
+
+    def _wait(self) -> None:
+        """Wait for a request to become idle; caller holds ``_condition``."""
+        self._waiting += 1
+        try:
+            self._condition.wait()
+        finally:
+            self._waiting -= 1
 
     def _add_request(self) -> None:
         """Grow the pool by one idle request; caller holds ``_condition``."""
@@ -950,7 +970,7 @@ class AsyncInferQueue:
             )
         with self._condition:
             while len(self._idle) < len(self._requests):
-                self._condition.wait()
+                self._wait()
         self._raise_pending()
 
     def _request_finished(self, request: InferRequest) -> None:
@@ -967,9 +987,11 @@ class AsyncInferQueue:
         """In a forked child: a new lock (a worker may have held it at the fork), and every
         request idle (those in flight at the fork finish in the parent)."""
         self._condition = threading.Condition()
+        self._waiting = 0
         self._idle = collections.deque(range(len(self._requests)))
 
     def _request_idle(self, request: InferRequest) -> None:
         with self._condition:
             self._idle.append(request._queue_id)
-            self._condition.notify_all()
+            if self._waiting:
+                self._condition.notify_all()
