@@ -112,7 +112,7 @@ class InputChecker:
     def items(self, inputs: Any) -> Iterable[tuple[Any, Any]]:
         """``(key, raw value)`` pairs from any accepted inputs form; a key is a name, index or
         port (``index_of`` turns it into an index)."""
-        if isinstance(inputs, Mapping):
+        if type(inputs) is dict or isinstance(inputs, Mapping):
             return inputs.items()
         if isinstance(inputs, list | tuple):
             if len(inputs) > self.count and all(isinstance(v, int | float) for v in inputs):

@@ -162,6 +162,15 @@ class InferRequest:
         # inputs given as one tensor per batch item (set_tensors): index -> (axis, tensors)
         self._batches: dict[int, tuple[int, list[Tensor]]] = {}
         self._tracked = False  # any views or batches: _bind has to look at them
+        # The fast path (_bind_same): after a copying call with a dict of plain arrays of the
+        # inputs' own element types, {key: (index, dtype, shape)} for each key given; ``_same_one``
+        # the same for one bare array given to a one-input model.  A call whose arrays match
+        # it is copied into the request's own buffers without checking again; anything that
+        # binds inputs otherwise (share_inputs, set_tensor, a tensor handed out) drops it.
+        self._same: dict[str, tuple[int, np.dtype, tuple[int, ...]]] | None = None
+        self._same_one: tuple[np.dtype, tuple[int, ...]] | None = None
+        # the sync run: the compiled model's own run when no timeout watches it
+        self._run = compiled._run if not compiled._timeout_ms else compiled.run_checked
         # the caller's output tensors (set_output_tensor), written by each inference
         self._out_tensors: dict[int, Tensor] = {}
         # the last results were handed out unshared (share_outputs=False): the request's
@@ -172,8 +181,9 @@ class InferRequest:
         self._error: BaseException | None = None
         # Held while an inference is in flight: acquiring it without blocking is the busy check.
         self._busy = threading.Lock()
-        self._idle = threading.Event()  # for wait(): cleared while an async inference runs
-        self._idle.set()
+        # Held while an async inference is in flight, for wait(): taking it and letting it go
+        # again is waiting for the end (a lock costs less than an Event on the hot path).
+        self._running = threading.Lock()
         self._job: Job | None = None
         self._started = 0.0
         self._latency_ms = 0.0
@@ -189,6 +199,7 @@ class InferRequest:
         """In a forked child, an inference in flight at the fork never ends (the parent runs
         it): the request is idle again, and ``wait()`` says what became of it."""
         if self._job is None and not self._busy.locked():
+            self._running = threading.Lock()  # a thread in wait() may have held it at the fork
             return
         self._job = self._waiter = None
         self._outputs, self._info = None, None
@@ -197,8 +208,7 @@ class InferRequest:
             "parent process, and this child gets no result for it"
         )
         self._busy = threading.Lock()
-        self._idle = threading.Event()
-        self._idle.set()
+        self._running = threading.Lock()
 
     # ---- inputs and outputs ----------------------------------------------------------------
 
@@ -243,6 +253,7 @@ class InferRequest:
 
     def _track(self, index: int, view: Tensor | None, array: Any = None) -> None:
         """Note ``view`` as the tensor input ``index`` reads from (``None``: none)."""
+        self._same = self._same_one = None
         self._views[index], self._seen[index] = view, array
         self._batches.pop(index, None)
         self._tracked = bool(self._batches) or any(v is not None for v in self._views)
@@ -305,6 +316,7 @@ class InferRequest:
             self.set_output_tensor(find_port(self._compiled.outputs, key, "output").index, tensor)
             return
         array = self._checker.check(index, tensor)
+        self._same = self._same_one = None
         self._inputs[index] = array
         self._owned[index] = False
         if isinstance(tensor, Tensor):
@@ -549,8 +561,60 @@ class InferRequest:
         if not self._busy.acquire(False):
             raise _busy_error()
 
+    def _bind_same(self, inputs: Any) -> list[np.ndarray] | None:
+        """The fast path of a copying call: when ``inputs`` has the keys, element types and
+        shapes of the last checked copying call, copy them into the request's own buffers
+        (which have those shapes) and return the bound arrays; else ``None`` (check them).
+
+        Only plain ``numpy.ndarray`` values of the inputs' exact element types qualify, so
+        nothing is converted, and every input not given keeps what the last call found
+        complete and consistent (anything binding it since dropped the table)."""
+        bound = self._inputs
+        if type(inputs) is dict:
+            same = self._same
+            if same is None or len(inputs) != len(same):
+                return None
+            for key, value in inputs.items():
+                entry = same.get(key)
+                if entry is None or type(value) is not np.ndarray:
+                    return None
+                index, dtype, shape = entry
+                if value.dtype is not dtype or value.shape != shape:
+                    return None
+                bound[index][...] = value  # type: ignore[index]  # (cheaper than np.copyto)
+            return list(bound)  # type: ignore[arg-type]
+        one = self._same_one
+        if one is None or type(inputs) is not np.ndarray:
+            return None
+        if inputs.dtype is not one[0] or inputs.shape != one[1]:
+            return None
+        bound[0][...] = inputs  # type: ignore[index]
+        return list(bound)  # type: ignore[arg-type]
+
+    def _note_same(self, inputs: Any) -> None:
+        """After a checked copying bind: the table :meth:`_bind_same` compares the next
+        call with, when every value was a plain array of its input's exact element type,
+        now copied into the request's own buffer of that shape."""
+        checker, owned, dtypes = self._checker, self._owned, self._checker._dtypes
+        if type(inputs) is np.ndarray:
+            if owned[0] and inputs.dtype is dtypes[0] and dtypes[0] is not None:
+                self._same_one = (inputs.dtype, inputs.shape)
+            return
+        if type(inputs) is not dict:
+            return
+        same = {}
+        for key, value in inputs.items():
+            if type(key) is not str or type(value) is not np.ndarray:
+                return
+            index = checker.index_of(key)
+            if not owned[index] or value.dtype is not dtypes[index] or dtypes[index] is None:
+                return
+            same[key] = (index, value.dtype, value.shape)
+        self._same = same
+
     def _bind(self, inputs: Any, share_inputs: bool) -> list[np.ndarray]:
         checker, bound, owned = self._checker, self._inputs, self._owned
+        self._same = self._same_one = None
         if inputs is not None:
             check, index_of = checker.check, checker.index_of
             for key, value in checker.items(inputs):
@@ -576,6 +640,8 @@ class InferRequest:
             checker.require_all(arrays)
         if checker.shared_dims:
             checker.check_shared_dims(arrays)  # type: ignore[arg-type]
+        if not share_inputs and not self._tracked:
+            self._note_same(inputs)
         return arrays  # type: ignore[return-value]
 
     def infer(
@@ -592,10 +658,12 @@ class InferRequest:
         if not self._busy.acquire(False):
             raise _busy_error()
         try:
-            arrays = self._bind(inputs, share_inputs)
+            arrays = None if share_inputs else self._bind_same(inputs)
+            if arrays is None:
+                arrays = self._bind(inputs, share_inputs)
             started = time.perf_counter()
             try:
-                outputs, self._info = self._compiled.run_checked(arrays)
+                outputs, self._info = self._run(arrays)
                 returned = outputs
                 if self._out_tensors:
                     outputs = self._write_out_tensors(outputs)
@@ -624,10 +692,14 @@ class InferRequest:
         self, inputs: Any, userdata: Any, share_inputs: bool, waiter: Callable[[], Any] | None
     ) -> None:
         self._claim()
-        self._idle.clear()
+        # blocks only while a thread in wait() holds it for an instant after the last inference
+        self._running.acquire()
         try:
             self._waiter = waiter
-            job = Job(self._bind(inputs, share_inputs), self._finish)
+            arrays = None if share_inputs else self._bind_same(inputs)
+            if arrays is None:
+                arrays = self._bind(inputs, share_inputs)
+            job = Job(arrays, self._finish)
             self._callback_userdata = userdata if userdata is not None else self._callback_userdata
             self.userdata = userdata
             self._error = None
@@ -682,7 +754,8 @@ class InferRequest:
         """
         if _running_callback()[1] is self:
             return
-        self._idle.wait()
+        with self._running:
+            pass
         if self._error is not None and self._queue is None:
             raise self._error
 
@@ -703,8 +776,9 @@ class InferRequest:
         if endless or _running_callback()[1] is self:
             self.wait()
             return True
-        if not self._idle.wait(timeout / 1000.0):
+        if not self._running.acquire(timeout=timeout / 1000.0):
             return False
+        self._running.release()
         if self._error is not None and self._queue is None:
             raise self._error
         return True
@@ -738,7 +812,7 @@ class InferRequest:
 
     def _release(self) -> None:
         self._busy.release()
-        self._idle.set()
+        self._running.release()
 
     @property
     def is_busy(self) -> bool:
@@ -793,6 +867,7 @@ class AsyncInferQueue:
             request._queue_id = index
         self._idle = collections.deque(range(count))
         self._condition = threading.Condition()
+        self._waiting = 0  # threads waiting on _condition: only then is there one to notify
         reset_after_fork(self)
         self._errors: collections.deque[BaseException] = collections.deque()
         self._callback: Callable[[InferRequest, Any], Any] | None = None
@@ -819,10 +894,10 @@ class AsyncInferQueue:
         self, inputs: Any = None, userdata: Any = None, share_inputs: bool = False
     ) -> None:
         """Run ``inputs`` on the longest-idle request, waiting for one if all are busy."""
-        self._raise_pending()
+        if self._errors:
+            self._raise_pending()
         with self._condition:
-            index = self._next_idle()
-            self._idle.popleft()
+            index = self._idle.popleft() if self._idle else self._take_idle()
         self.userdata[index] = userdata
         try:
             self._requests[index].start_async(inputs, userdata, share_inputs)
@@ -830,7 +905,8 @@ class AsyncInferQueue:
             if not self._requests[index].is_busy:
                 with self._condition:
                     self._idle.appendleft(index)
-                    self._condition.notify()
+                    if self._waiting:
+                        self._condition.notify()
             raise
 
     def get_idle_request_id(self) -> int:
@@ -849,8 +925,22 @@ class AsyncInferQueue:
             if _running_callback()[0] is self:
                 self._add_request()
             else:
-                self._condition.wait()
+                self._wait()
         return self._idle[0]
+
+    def _take_idle(self) -> int:
+        """Take the longest-idle request's id, waiting for one; caller holds ``_condition``."""
+        index = self._next_idle()
+        self._idle.popleft()
+        return index
+
+    def _wait(self) -> None:
+        """Wait for a request to become idle; caller holds ``_condition``."""
+        self._waiting += 1
+        try:
+            self._condition.wait()
+        finally:
+            self._waiting -= 1
 
     def _add_request(self) -> None:
         """Grow the pool by one idle request; caller holds ``_condition``."""
@@ -880,7 +970,7 @@ class AsyncInferQueue:
             )
         with self._condition:
             while len(self._idle) < len(self._requests):
-                self._condition.wait()
+                self._wait()
         self._raise_pending()
 
     def _request_finished(self, request: InferRequest) -> None:
@@ -897,9 +987,11 @@ class AsyncInferQueue:
         """In a forked child: a new lock (a worker may have held it at the fork), and every
         request idle (those in flight at the fork finish in the parent)."""
         self._condition = threading.Condition()
+        self._waiting = 0
         self._idle = collections.deque(range(len(self._requests)))
 
     def _request_idle(self, request: InferRequest) -> None:
         with self._condition:
             self._idle.append(request._queue_id)
-            self._condition.notify_all()
+            if self._waiting:
+                self._condition.notify_all()

@@ -120,6 +120,40 @@ def test_busy_request_raises_instead_of_being_corrupted(
     np.testing.assert_allclose(request.results["sum"], two_inputs_expected(first))
 
 
+def test_several_threads_wait_for_one_inference_and_the_request_starts_again(
+    core: ov.Core, standin: StandInDevice, two_inputs_model: ov.Model
+) -> None:
+    standin.delay_ms = 100
+    compiled = core.compile_model(two_inputs_model, "STANDIN")
+    request = compiled.create_infer_request()
+    data = two_inputs_data(7)
+    request.start_async(data)
+    ended = []
+
+    def waiter(how: str) -> None:
+        if how == "wait":
+            request.wait()
+            ended.append(True)
+        else:
+            ended.append(request.wait_for(10_000))
+
+    threads = [threading.Thread(target=waiter, args=(h,)) for h in ("wait", "for") * 3]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert ended == [True] * 6
+    assert not request.is_busy
+    np.testing.assert_allclose(request.results["sum"], two_inputs_expected(data))
+    assert request.wait_for(0)  # idle: done at once
+    standin.delay_ms = 0
+    for seed in range(3):  # starts again after the waits, each time
+        data = two_inputs_data(seed)
+        request.start_async(data)
+        request.wait()
+        np.testing.assert_allclose(request.results["sum"], two_inputs_expected(data))
+
+
 def test_failed_inference_raises_on_wait_and_request_stays_usable(
     core: ov.Core, standin: StandInDevice, two_inputs_model: ov.Model
 ) -> None:
