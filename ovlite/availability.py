@@ -21,8 +21,12 @@ class Availability:
 
 
 def probe(device: Device) -> Availability:
-    """``device.availability()``, with a probe that raises counted as unavailable (and why)."""
+    """``device.availability()``, with a probe that raises counted as unavailable (and why),
+    and the device's ``install_hint`` after the reason when it cannot run."""
     try:
-        return device.availability()
+        found = device.availability()
     except Exception as exc:  # a plugin bug must not break the device list for everyone
-        return Availability(False, f"its availability() raised {type(exc).__name__}: {exc}")
+        found = Availability(False, f"its availability() raised {type(exc).__name__}: {exc}")
+    if found or not device.install_hint:
+        return found
+    return Availability(False, f"{found.reason}; {device.install_hint}")

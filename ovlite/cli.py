@@ -121,8 +121,7 @@ def device_rows(core: Core, verbose: bool) -> list[dict[str, Any]]:
                 "device": name,
                 "full_name": device.full_device_name(device_id),
                 "available": bool(availability),
-                "reason": availability.reason
-                + (f"; {device.install_hint}" if device.install_hint and not availability else ""),
+                "reason": availability.reason,
                 "package": device.package,
                 "version": device.version,
                 "meta": device.is_meta,

@@ -52,11 +52,8 @@ class CompiledModel(HasPorts):
         # a sync call under the timeout runs in the caller's thread where the device can stop
         # a run when the timeout passes; else it is handed to a worker and waited for
         self._run_stoppable: Any = None
-        if getattr(device_model, "stoppable", False):
-            default = type(device_model).run_stoppable is DeviceCompiledModel.run_stoppable
-            self._run_stoppable = (
-                device_model.executor.call_stoppable if default else device_model.run_stoppable
-            )
+        if device_model.stoppable:
+            self._run_stoppable = fast_path(device_model, "run_stoppable")
         # made once, and holding neither model: the watchdog keeps it while a job is watched
         timeout, device = self._timeout_ms, device_model.device_name
         self._timeout_error = lambda: RequestTimeoutError(

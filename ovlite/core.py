@@ -307,10 +307,8 @@ class Core:
         checked = props.normalize_config(config)
         availability = probe(device)
         if not availability:
-            hint = f"; {device.install_hint}" if device.install_hint else ""
             raise DeviceUnavailableError(
-                f"device {spec.full_name} ({device.package}) cannot run here: "
-                f"{availability.reason}{hint}"
+                f"device {spec.full_name} ({device.package}) cannot run here: {availability.reason}"
             )
         merged = self._compile_config(device, spec, checked)
         core_settings = {key: merged.pop(key) for key in CORE_KEYS & merged.keys()}
@@ -330,8 +328,10 @@ class Core:
             )
         if compiled is None:
             compiled = _compile_on(device, model, spec, merged, self)
-        timeout = core_settings.get(props.inference_timeout.name, 0)
-        compiled.properties[props.inference_timeout.name] = props.inference_timeout.convert(timeout)
+        # converted with the rest of the config (normalize_config)
+        compiled.properties[props.inference_timeout.name] = core_settings.get(
+            props.inference_timeout.name, 0
+        )
         if log.isEnabledFor(logging.DEBUG):  # reading every property is not free
             log.debug(
                 "compiled %r for %s in %.1f ms: %s",

@@ -58,7 +58,7 @@ class Device:
     #: of API 1 set it by hand and list the defaults in ``device_properties``.)
     config_keys: ClassVar[frozenset[str]] = frozenset()
     #: What to tell a user whose machine cannot run the device (``pip install ...``), added to
-    #: the reason when :meth:`availability` says no.
+    #: the reason wherever the core reports that :meth:`availability` says no.
     install_hint: ClassVar[str] = ""
 
     #: Filled in by the plugin registry: the distribution and version that provide the device.
@@ -339,12 +339,16 @@ def run_job(
     return job.outputs, job.info  # type: ignore[return-value]
 
 
+#: The executor's method behind each default method of a compiled model.
+_EXECUTOR_METHODS = {"submit": "submit", "run": "call", "run_stoppable": "call_stoppable"}
+
+
 def fast_path(compiled: CompiledModel, method: str) -> Callable[..., Any]:
-    """``compiled.submit`` or ``compiled.run``, or the executor's own method when the device
-    leaves the default in place: one Python call less per inference."""
+    """``compiled.submit``, ``run`` or ``run_stoppable``, or the executor's own method when the
+    device leaves the default in place: one Python call less per inference."""
     executor = compiled.executor
     if executor is not None and getattr(type(compiled), method) is getattr(CompiledModel, method):
-        return executor.submit if method == "submit" else executor.call
+        return getattr(executor, _EXECUTOR_METHODS[method])
     return getattr(compiled, method)
 
 

@@ -13,7 +13,6 @@ batching applies (``batch_policy.py``), and the runtime that collects jobs into 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from .. import properties as props
@@ -70,17 +69,8 @@ class BatchDevice(Device):
             "BATCH batches on one device; use MULTI:BATCH:... for several",
         )
 
-    def batch_automatically(
-        self,
-        model: Model,
-        spec: DeviceSpec,
-        config: dict[str, Any],
-        timeout_ms: int | None,
-        compile_on_device: Callable[[Model], CompiledModel],
-        host: DeviceHost,
-    ) -> CompiledModel | None:
-        """Automatic batching for the core (see :class:`ovlite.plugin.AutomaticBatching`)."""
-        return auto_batch(model, spec, config, timeout_ms, compile_on_device, host)
+    #: Automatic batching for the core (see :class:`ovlite.plugin.AutomaticBatching`).
+    batch_automatically = staticmethod(auto_batch)
 
 
 __all__ = [
