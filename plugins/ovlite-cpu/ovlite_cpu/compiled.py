@@ -77,8 +77,12 @@ class CPUCompiledModel(CompiledModel):
         else:
             contexts = [getattr(session, "_sess", session) for session in streams]
             info = MappingProxyType({"device": device_name})
-            run = session_runner(output_names, input_names, info)
-            run_stoppable = stoppable_session_runner(output_names, input_names, info)
+            types = (
+                [port.element_type for port in model.inputs],
+                [port.element_type for port in model.outputs],
+            )
+            run = session_runner(output_names, input_names, info, *types)
+            run_stoppable = stoppable_session_runner(output_names, input_names, info, *types)
         executor = StreamsExecutor(
             contexts=contexts,
             run=run,
