@@ -132,3 +132,11 @@ def test_float32_values_for_a_bf16_input_are_refused_with_the_conversion(compile
         compiled_cpu({0: VALUES})
     with pytest.raises(ov.InputTypeError, match="int32"):
         compiled_cpu({0: VALUES.astype(np.int32)})
+
+
+def test_a_profiled_bf16_model_runs_and_reports_its_nodes() -> None:
+    compiled = ov.Core().compile_model(ov.read_model(bf16_doubler()), "CPU", {"PERF_COUNT": True})
+    request = compiled.create_infer_request()
+    request.infer({0: to_bf16(VALUES)})
+    assert_doubled(request.results[0])
+    assert {info.node_type for info in request.profiling_info} >= {"Cast", "Add"}
