@@ -54,7 +54,15 @@ def test_ports_of_a_bf16_model_are_bf16(compiled_cpu) -> None:
     assert compiled_cpu.output(0).element_type == ov.Type.bf16
 
 
-@pytest.mark.parametrize("device", ["CPU", "AUTO", "MULTI:CPU"])
+needs_openvino = pytest.mark.skipif(
+    "OPENVINO" not in ov.Core().available_devices, reason="OPENVINO is not available here"
+)
+
+
+@pytest.mark.parametrize(
+    "device",
+    ["CPU", "AUTO", "MULTI:CPU", pytest.param("HETERO:OPENVINO,CPU", marks=needs_openvino)],
+)
 @pytest.mark.parametrize("storage", [np.uint16, np.float16])
 def test_infer_takes_bf16_words_and_returns_bf16_words(device, storage) -> None:
     compiled = ov.Core().compile_model(ov.read_model(bf16_doubler()), device)
