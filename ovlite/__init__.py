@@ -66,6 +66,15 @@ from .tensor import Tensor
 __version__ = "0.2.0"
 
 
+def __getattr__(name: str) -> object:
+    """``ov.op`` and ``ov.opsetN``: stand-ins whose operations say to build graphs with onnx."""
+    from .opsets import GraphBuildingStandIn, is_opset_name
+
+    if is_opset_name(name):
+        return GraphBuildingStandIn(name)
+    raise AttributeError(f"module 'ovlite' has no attribute {name!r}")
+
+
 def get_version() -> str:
     """ovlite's version (openvino's ``get_version`` gives openvino's build string)."""
     return __version__

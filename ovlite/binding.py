@@ -17,8 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from .element_type import Type
 from .errors import InputShapeError, InputTypeError, MissingInputError
 from .model import Port, find_port
+from .onnxruntime_words import word_types
 from .tensor import Tensor
 
 
@@ -59,6 +61,8 @@ class InputChecker:
             p.partial_shape.to_shape() if p.partial_shape.is_static else None for p in self.ports
         ]
         self._names = {name: p.index for p in self.ports for name in p.names}
+        #: Inputs of element types held as raw words (bf16, f8): {index: type}
+        self.word_types = word_types([p.element_type for p in self.ports])
         self.shared_dims = _shared_dimensions(self.ports)
 
     def check(self, index: int, value: Any) -> np.ndarray:
@@ -67,7 +71,7 @@ class InputChecker:
             return self._check_device_tensor(index, value)
         array = value if type(value) is np.ndarray else as_array(value, self.ports[index])
         dtype = self._dtypes[index]
-        if array.dtype is not dtype and dtype is not None and array.dtype != dtype:
+        if array.dtype is not dtype and (dtype is None or array.dtype != dtype):
             array = self._convert(index, array, dtype)
         static = self._static[index]
         if array.shape != static and (
@@ -95,7 +99,10 @@ class InputChecker:
             )
         return value
 
-    def _convert(self, index: int, array: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    def _convert(self, index: int, array: np.ndarray, dtype: np.dtype | None) -> np.ndarray:
+        if dtype is None:
+            words = self.word_types.get(index)
+            return array if words is None else self._as_words(index, array, words)
         if not np.can_cast(array.dtype, dtype, casting="same_kind") or dtype == np.bool_:
             port = self.ports[index]
             raise InputTypeError(
@@ -103,6 +110,25 @@ class InputChecker:
                 f"of {array.dtype}, which does not convert safely"
             )
         return array.astype(dtype)
+
+    def _as_words(self, index: int, array: np.ndarray, element_type: Type) -> np.ndarray:
+        """An input of a type numpy lacks (bf16) takes its raw words, as openvino does: an
+        unsigned-int or float array of the storage's item size, viewed as the storage dtype
+        (bf16: ``float16``); its elements are bit patterns, never converted values."""
+        storage = element_type.to_dtype()
+        if array.dtype.kind in "uf" and array.dtype.itemsize == storage.itemsize:
+            return array.view(storage)
+        port = self.ports[index]
+        bits = storage.itemsize * 8
+        raise InputTypeError(
+            f"input {port.any_name!r} is {element_type}: expected its {bits}-bit words as a "
+            f"uint{bits} or {storage} array, got an array of {array.dtype}"
+            + (
+                " (bf16 words of float32 values: (a.view(numpy.uint32) >> 16).astype(numpy.uint16))"
+                if element_type is Type.bf16 and array.dtype == np.float32
+                else ""
+            )
+        )
 
     def index_of(self, key: Any) -> int:
         """Input index for a name, index or port; :class:`InputNameError` otherwise."""

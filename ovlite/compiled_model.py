@@ -22,6 +22,7 @@ from .errors import ReadOnlyPropertyError, RequestTimeoutError
 from .event_loops import post_to_loop, resolve_future
 from .jobs import Job
 from .model import HasPorts, Model
+from .onnxruntime_words import word_types
 from .streams import in_worker_thread
 from .watchdog import watch_stop
 
@@ -45,6 +46,8 @@ class CompiledModel(HasPorts):
         self.outputs = device_model.outputs
         #: Checks and converts the inputs of every call; requests share it.
         self.input_checker = InputChecker(self.inputs)
+        #: Outputs of element types held as raw words (bf16): {index: type}
+        self.output_word_types = word_types([port.element_type for port in self.outputs])
         # OVLITE_INFERENCE_TIMEOUT, which the core wrote into the device model's properties
         self._timeout_ms = int(device_model.properties.get(props.inference_timeout.name, 0))
         self._run = fast_path(device_model, "run")

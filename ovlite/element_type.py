@@ -22,8 +22,8 @@ class Type:
 
     ``Type(x)`` accepts a numpy type or dtype, a short name or another ``Type`` and returns
     the one shared object for that type.  Arrays of ``Type.bf16`` are 16-bit words
-    (``uint16`` or ``float16`` arrays holding the bits); ONNX Runtime's Python binding does
-    not take them as inputs, so bf16 is used as a precision hint and in tensors.
+    (``uint16`` or ``float16`` arrays holding the bits), as models' bf16 inputs take them and
+    their bf16 outputs give them (see :mod:`ovlite.onnxruntime_words`).
     """
 
     _by_name: ClassVar[dict[str, Type]] = {}

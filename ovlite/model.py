@@ -40,6 +40,12 @@ class Model(HasPorts):
     def __init__(
         self, proto: onnx.ModelProto, path: str | None = None, name: str | None = None
     ) -> None:
+        if not hasattr(proto, "graph"):  # openvino's Model(results, parameters) form
+            from .opsets import HOW_TO_BUILD
+
+            raise ModelError(
+                f"Model({type(proto).__name__}, ...): expected an onnx.ModelProto; {HOW_TO_BUILD}"
+            )
         self._proto = proto
         self.path = path
         self._bytes: bytes | None = None

@@ -35,8 +35,10 @@ from typing import Any
 import numpy as np
 
 from .availability import Availability
+from .element_type import Type
 from .errors import CompileError
 from .model import node_key
+from .onnxruntime_words import word_runner
 
 #: The session option that makes ONNX Runtime record which provider took which node.
 RECORD_ASSIGNMENT = "session.record_ep_graph_assignment_info"
@@ -156,13 +158,26 @@ def _element_types(graph: Any) -> Iterator[int]:
                 yield from _element_types(subgraph)
 
 
-def session_runner(output_names: list[str], input_names: list[str], info: Any) -> Any:
+def session_runner(
+    output_names: list[str],
+    input_names: list[str],
+    info: Any,
+    input_types: Sequence[Type] | None = None,
+    output_types: Sequence[Type] | None = None,
+) -> Any:
     """``run(session, inputs) -> (outputs, info)`` for a streams executor.
 
     The hot path: one call into ONNX Runtime, nothing per call that can be avoided.  Pass
     the pybind session under ``InferenceSession._sess``: ovlite has checked the inputs
     already, so the wrapper's own input check would only cost time.
+
+    Given the ports' element types, a model with a ``bf16`` (or f8) input or output gets
+    :func:`~ovlite.onnxruntime_words.word_runner` instead, which feeds and fetches those
+    as raw words; without them such a model's inputs reach ONNX Runtime as ``float16``.
     """
+    words = word_runner(output_names, input_names, info, input_types, output_types)
+    if words is not None:
+        return words
     if len(input_names) == 1:
         (only,) = input_names
 
@@ -177,7 +192,13 @@ def session_runner(output_names: list[str], input_names: list[str], info: Any) -
     return run
 
 
-def stoppable_session_runner(output_names: list[str], input_names: list[str], info: Any) -> Any:
+def stoppable_session_runner(
+    output_names: list[str],
+    input_names: list[str],
+    info: Any,
+    input_types: Sequence[Type] | None = None,
+    output_types: Sequence[Type] | None = None,
+) -> Any:
     """``run_stoppable(session, inputs, stop)`` for a streams executor: as
     :func:`session_runner`, with a ``RunOptions`` of its own per run whose ``terminate``
     the timeout sets (``stop.on_stop``).  ONNX Runtime checks it before each node (inside
@@ -196,6 +217,9 @@ def stoppable_session_runner(output_names: list[str], input_names: list[str], in
         stop.on_stop(partial(setattr, options, "terminate", True))
         return options
 
+    words = word_runner(output_names, input_names, info, input_types, output_types, options_for)
+    if words is not None:
+        return words
     if len(input_names) == 1:
         (only,) = input_names
 

@@ -247,7 +247,7 @@ class InferRequest:
             self._owned[index] = True
         if not isinstance(array, np.ndarray):
             return Tensor.wrap(array)  # a device tensor (OrtValue): not tracked
-        view = Tensor.wrap(array)
+        view = Tensor.wrap(array, self._checker.word_types.get(index))
         self._track(index, view, array)
         return view
 
@@ -282,7 +282,7 @@ class InferRequest:
                 for i, a in enumerate(self._outputs)
             ]
         # the last results, which later inferences replace rather than write into
-        return Tensor.wrap(self._outputs[index])
+        return Tensor.wrap(self._outputs[index], self._compiled.output_word_types.get(index))
 
     def get_tensor(self, key: str | int | Port) -> Tensor:
         """The input or output tensor for a name or port (an int means an input index).

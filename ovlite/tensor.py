@@ -161,10 +161,11 @@ class Tensor:
         self._type, self._owns = other._type, False
 
     @classmethod
-    def wrap(cls, array: np.ndarray) -> Tensor:
-        """A tensor sharing ``array``'s memory (used internally on hot paths)."""
+    def wrap(cls, array: np.ndarray, element_type: Type | None = None) -> Tensor:
+        """A tensor sharing ``array``'s memory (used internally on hot paths); ``element_type``
+        where the array's dtype does not say it (bf16 words in a ``float16`` array)."""
         tensor = cls.__new__(cls)
-        tensor._array, tensor._type, tensor._shape, tensor._owns = array, None, None, True
+        tensor._array, tensor._type, tensor._shape, tensor._owns = array, element_type, None, True
         return tensor
 
     # ---- contents ------------------------------------------------------------------------------

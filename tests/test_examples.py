@@ -67,6 +67,16 @@ def test_preprocessing_program(tmp_path: Path, device: str) -> None:
     assert saved.exists() and "model taking u8" in out
 
 
+@needs_cpu
+@pytest.mark.parametrize("device", ["CPU", "MULTI:CPU"])
+def test_porting_from_openvino_program(device: str) -> None:
+    out = run_example("examples/porting_from_openvino.py", "-d", device, "-n", "12")
+    assert "after preprocessing it takes u8 [1,32,32,3]" in out
+    assert "PERFORMANCE_HINT: THROUGHPUT" in out
+    assert "classified 12 images" in out
+    assert "12 of 12 agree with synchronous inference" in out
+
+
 def _available(device: str) -> bool:
     return device in ov.Core().available_devices
 

@@ -191,6 +191,8 @@ class HeteroCompiledModel(CompiledModel):
             [port.any_name for port in model.outputs],
             [port.any_name for port in model.inputs],
             {"device": name},
+            [port.element_type for port in model.inputs],
+            [port.element_type for port in model.outputs],
         )
         executor = StreamsExecutor([self.session._sess] * streams, run, name)
 

@@ -71,14 +71,21 @@ class CPUCompiledModel(CompiledModel):
         output_names = [port.any_name for port in model.outputs]
         input_names = [port.any_name for port in model.inputs]
         run_stoppable = None  # how a timeout stops a sync run in the caller's thread
+        # the ports' element types: bf16 ones are fed and fetched as words
+        types = (
+            [port.element_type for port in model.inputs],
+            [port.element_type for port in model.outputs],
+        )
         if self._profiling:
             contexts: list[Any] = streams
-            run = _profiled_run(output_names, input_names, device_name)
+            run = _profiled_run(
+                session_runner(output_names, input_names, None, *types), device_name
+            )
         else:
             contexts = [getattr(session, "_sess", session) for session in streams]
             info = MappingProxyType({"device": device_name})
-            run = session_runner(output_names, input_names, info)
-            run_stoppable = stoppable_session_runner(output_names, input_names, info)
+            run = session_runner(output_names, input_names, info, *types)
+            run_stoppable = stoppable_session_runner(output_names, input_names, info, *types)
         executor = StreamsExecutor(
             contexts=contexts,
             run=run,
@@ -211,9 +218,9 @@ def _optimizer(model_name: str) -> Any:
     return optimize
 
 
-def _profiled_run(output_names: list[str], input_names: list[str], device_name: str) -> Any:
+def _profiled_run(run_session: Any, device_name: str) -> Any:
     def run(stream: ProfiledStream, inputs: Sequence[np.ndarray]) -> tuple[Any, dict]:
-        outputs, timings = stream.run(output_names, dict(zip(input_names, inputs, strict=True)))
+        outputs, timings = stream.run(run_session, inputs)
         return outputs, {"device": device_name, "profiling": timings}
 
     return run

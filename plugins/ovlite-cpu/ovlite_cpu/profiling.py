@@ -72,16 +72,15 @@ class ProfiledStream:
         prefix = os.path.join(self._folder, f"stream{self._index}-{self._generation}")
         return self._factory(prefix)
 
-    def run(
-        self, output_names: list[str], feeds: dict[str, Any]
-    ) -> tuple[Sequence[Any], list[ProfilingInfo]]:
-        """Run once; return the outputs and the node timings of this run."""
+    def run(self, run: Any, inputs: Sequence[Any]) -> tuple[Sequence[Any], list[ProfilingInfo]]:
+        """Run once with ``run(session, inputs) -> (outputs, info)`` (a session runner);
+        return the outputs and the node timings of this run."""
         session = self.session
         try:
             # the pybind session under the wrapper, as on the fast path: ovlite has checked
             # the inputs, and the wrapper's check would refuse graph inputs that the
             # optimizer left without consumers
-            outputs = getattr(session, "_sess", session).run(output_names, feeds, None)
+            outputs, _ = run(getattr(session, "_sess", session), inputs)
         except BaseException:
             _remove(self._replace(session))
             raise

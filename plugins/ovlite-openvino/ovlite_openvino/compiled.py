@@ -99,6 +99,8 @@ class OpenVINOCompiledModel(CompiledModel):
             [port.any_name for port in model.outputs],
             [port.any_name for port in model.inputs],
             MappingProxyType({"device": device_name}),
+            [port.element_type for port in model.inputs],
+            [port.element_type for port in model.outputs],
         )
         executor = StreamsExecutor(
             contexts=[session._sess] * requests,
