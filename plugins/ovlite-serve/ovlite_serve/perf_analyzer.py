@@ -92,7 +92,7 @@ def command(
     ``--concurrency-range`` (``"2"``, ``"1:4"``, ``"1:8:2"``), ``shapes`` its ``--shape``
     values (``"input:1,64"``) for the model's dynamic dimensions."""
     args = [executable, "-m", model, "-u", url, "-i", protocol]
-    args += [f"--concurrency-range={concurrency}", "--percentile=99"]
+    args.append(f"--concurrency-range={concurrency}")
     args += [f"--shape={shape}" for shape in shapes]
     return args + list(extra)
 
