@@ -105,7 +105,7 @@ class PerfAnalyzerRuns:
         ]
         self.shown = False
 
-    def __call__(self, url: str, name: str, protocol: str, c: int) -> pa.Row | None:
+    def __call__(self, url: str, name: str, protocol: str, c: int, who: str) -> pa.Row | None:
         command = pa.command(self.executable, url, name, protocol, str(c), (), self.options)
         if not self.shown:
             print("  $", " ".join(command[1:]).replace(url, "URL"), "-f report.csv")
@@ -113,7 +113,7 @@ class PerfAnalyzerRuns:
         result = pa.run(command, self.folder / "report.csv", timeout_s=600)
         if result.returncode != 0 or not result.rows:
             last = result.output.strip().splitlines()[-1:] or ["no output"]
-            print(f"  perf_analyzer {protocol} C={c} failed ({result.returncode}): {last[0]}")
+            print(f"  {who} {protocol} C={c}: perf_analyzer exits {result.returncode}: {last[0]}")
             return None
         return result.rows[0]
 
@@ -128,7 +128,7 @@ def serve_rows(path: Path, name: str, device: str, levels, driver, protocols, fo
             url = server.grpc_url if protocol == "grpc" else server.url
             for c in levels:
                 before = server_seconds(server.url, name)
-                row = driver(url, name, protocol, c)
+                row = driver(url, name, protocol, c, "ovlite serve")
                 after = server_seconds(server.url, name)
                 count = max(1.0, after[1] - before[1])
                 rows[protocol, c] = (row, (after[0] - before[0]) / count * 1e6)
@@ -156,7 +156,7 @@ def anchor_rows(python: str, folder: Path, name: str, levels, driver) -> dict:
                 if process.poll() is not None:
                     raise RuntimeError(f"Triton exited; see {log.name}") from None
                 time.sleep(0.1)
-        return {c: driver(url, name, "http", c) for c in levels}
+        return {c: driver(url, name, "http", c, "Triton") for c in levels}
     finally:
         process.terminate()
         process.wait(60)
