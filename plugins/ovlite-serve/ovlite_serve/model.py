@@ -212,7 +212,7 @@ def find_model(models: dict[str, ServedModel], name: str, version: str | None) -
 
 def _batching(compiled: Any) -> tuple[int | None, int | None]:
     """(batch size, AUTO_BATCH_TIMEOUT ms) of a model compiled on BATCH, else (None, None)."""
-    if "AUTO_BATCH_TIMEOUT" not in compiled.get_property("SUPPORTED_PROPERTIES"):
+    if "AUTO_BATCH_TIMEOUT" not in compiled.supported_properties():
         return None, None
     size = int(compiled.get_property("OPTIMAL_BATCH_SIZE"))
     return size, int(compiled.get_property("AUTO_BATCH_TIMEOUT"))
