@@ -13,6 +13,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -96,6 +97,30 @@ def test_a_shape_the_model_refuses_fails_the_run_with_the_servers_reason(
     assert result.returncode != 0
     assert "input 'x' takes shape [-1, 16], not [1, 17]" in result.output
     assert _answered(server, "mlp", "400") > refused
+
+
+def test_without_perf_analyzer_the_reason_names_the_installer(monkeypatch, tmp_path):
+    monkeypatch.setattr(sys, "prefix", str(tmp_path))
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
+    with pytest.raises(pa.PerfAnalyzerMissing) as info:
+        pa.locate()
+    assert "none in this environment or on PATH" in str(info.value)
+    assert "python -m ovlite_serve.perf_analyzer_install" in str(info.value)
+
+
+def test_a_perf_analyzer_that_cannot_start_is_reported_with_its_error(monkeypatch, tmp_path):
+    wrapper = pa.installed_wrapper(str(tmp_path))
+    wrapper.parent.mkdir()
+    wrapper.write_text(
+        "#!/bin/sh\necho 'error while loading shared libraries: libb64.so.0d' >&2\nexit 127\n"
+    )
+    wrapper.chmod(0o755)
+    monkeypatch.setattr(sys, "prefix", str(tmp_path))
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
+    with pytest.raises(pa.PerfAnalyzerMissing) as info:
+        pa.locate()
+    assert f"{wrapper} --version exits 127" in str(info.value)
+    assert "libb64.so.0d" in str(info.value)
 
 
 # -- the libb64 stand-in the installer compiles when apt-get cannot fetch libb64 ----------------
