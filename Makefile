@@ -19,6 +19,8 @@ install: $(STAMP)
 # ovlite-cpu requires `onnxruntime`, so pip (re)installs plain onnxruntime whenever it is
 # missing by that name; `onnxruntime_install use` then uninstalls every flavour and installs
 # $(ONNXRUNTIME) alone (it does nothing when that is already the one, whole flavour).
+# perf_analyzer_install puts Triton's perf_analyzer in $(VENV)/bin when it can (best effort:
+# it says why not, and the tests that need it skip).
 $(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ovlite needs Python >= 3.11; set PYTHON=python3.11")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +29,7 @@ $(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	$(BIN)/python -m ovlite.onnxruntime_install use $(ONNXRUNTIME)
 	$(BIN)/python -m pip install --quiet --no-deps rapidocr-onnxruntime==1.4.4
 	$(BIN)/python -m ovlite.onnxruntime_install
+	-$(BIN)/python -m ovlite_serve.perf_analyzer_install
 	touch $(STAMP)
 
 # The main job: the built-in ResNet-18-shaped CNN with the THROUGHPUT hint on AUTO, then the

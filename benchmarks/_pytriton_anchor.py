@@ -6,6 +6,8 @@ wheel, serving one ONNX model through an ONNX Runtime session in its Python call
 Run with a Python that has ``nvidia-pytriton`` and ``onnxruntime`` (a venv of its own: the
 wheel is 500 MB).  Triton's Python backend stub links ``libpython``; the loader would find the
 system's before this interpreter's, so this interpreter's library folder goes first.
+pytriton 0.7 restricts Triton's statistics endpoint (which perf_analyzer reads) to a generated
+access token; the server listens on 127.0.0.1 only, so the restriction is lifted.
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ import onnxruntime as ort
 from pytriton.decorators import batch
 from pytriton.model_config import ModelConfig, Tensor
 from pytriton.triton import Triton, TritonConfig
+
+try:
+    from pytriton.triton import TritonSecurityConfig
+except ImportError:  # before pytriton 0.7 nothing is restricted
+    TritonSecurityConfig = None
 
 MAX_BATCH = 8
 
@@ -38,7 +45,10 @@ def main() -> None:
         http_address="127.0.0.1", http_port=port, grpc_address="127.0.0.1",
         grpc_port=port + 1, metrics_port=port + 2,
     )  # fmt: skip
-    with Triton(config=config) as triton:
+    unrestricted = {}
+    if TritonSecurityConfig is not None:
+        unrestricted["security_config"] = TritonSecurityConfig(restricted_endpoints=[])
+    with Triton(config=config, **unrestricted) as triton:
         triton.bind(
             model_name=os.path.splitext(os.path.basename(path))[0],
             infer_func=infer,

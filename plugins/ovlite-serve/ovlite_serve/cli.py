@@ -31,6 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a model to serve: NAME=model.onnx, or model.onnx (named after the file); repeatable")  # fmt: skip
     add("--model-repository", metavar="DIR",
         help="serve every model in DIR: NAME.onnx or NAME/<version>/model.onnx (Triton's layout)")  # fmt: skip
+    add("--model-config", dest="model_configs", action="append", default=[], metavar="NAME=FILE",
+        help="a model's Triton config.pbtxt: dynamic_batching { max_queue_delay_microseconds } "
+             "and max_batch_size serve it on BATCH with that latency budget; repeatable")  # fmt: skip
     add("-d", "--device", default="CPU", help="device string (default: CPU), e.g. AUTO, MULTI:CPU,OPENVINO.CPU, BATCH:CPU(8)")  # fmt: skip
     add("--hint", type=str.lower, choices=HINTS, help="performance hint")
     add("--config", dest="config_file", metavar="FILE", help="JSON file of compile properties")
@@ -46,11 +49,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .model_config import ModelConfigError
     from .repository import ModelSourceError, collect
-    from .server import ServeConfig, serve
+    from .server import ServeConfig, load_models, serve
 
     try:
-        models = collect(args.models, args.model_repository)
+        models = collect(args.models, args.model_repository, args.model_configs)
     except ModelSourceError as error:
         print(f"ovlite serve: error: {error}", file=sys.stderr)
         return 2
@@ -67,7 +71,12 @@ def run(args: argparse.Namespace) -> int:
         max_body_bytes=args.max_body_bytes,
         log_level=args.log_level,
     )
-    serve(config)
+    try:
+        served = load_models(config)
+    except ModelConfigError as error:
+        print(f"ovlite serve: error: {error}", file=sys.stderr)
+        return 2
+    serve(config, served)
     return 0
 
 

@@ -71,6 +71,7 @@ class ServedModel:
         self.inputs = [TensorSpec.of(p) for p in compiled.inputs]
         self.outputs = [TensorSpec.of(p) for p in compiled.outputs]
         self.slots = max(1, int(compiled.optimal_number_of_requests))
+        self.batch_size, self.batch_timeout_ms = _batching(compiled)
         self.capacity = self.slots + max(0, queue_size)
         self.timeout_s = timeout_s
         self.admitted = 0  # waiting + running; read by the queue-depth metric
@@ -95,7 +96,7 @@ class ServedModel:
         def tensor(t: TensorSpec) -> dict[str, Any]:
             return {"name": t.name, "data_type": triton_type(t.datatype), "dims": t.shape}
 
-        return {
+        config = {
             "name": self.name,
             "platform": "onnxruntime_onnx",
             "backend": "ovlite",
@@ -105,6 +106,11 @@ class ServedModel:
             "instance_group": [{"count": self.slots, "kind": "KIND_MODEL"}],
             "parameters": {"device": {"string_value": self.device}},
         }
+        if self.batch_timeout_ms is not None:  # read back from the compiled model
+            delay = str(self.batch_timeout_ms * 1000)  # uint64 fields are strings in JSON
+            config["dynamic_batching"] = {"max_queue_delay_microseconds": delay}
+            config["parameters"]["batch_size"] = {"string_value": str(self.batch_size)}
+        return config
 
     # -- inference -------------------------------------------------------------------------
 
@@ -202,6 +208,14 @@ def find_model(models: dict[str, ServedModel], name: str, version: str | None) -
             f"model {name!r} has no version {version!r} (only {model.version})"
         )
     return model
+
+
+def _batching(compiled: Any) -> tuple[int | None, int | None]:
+    """(batch size, AUTO_BATCH_TIMEOUT ms) of a model compiled on BATCH, else (None, None)."""
+    if "AUTO_BATCH_TIMEOUT" not in compiled.supported_properties():
+        return None, None
+    size = int(compiled.get_property("OPTIMAL_BATCH_SIZE"))
+    return size, int(compiled.get_property("AUTO_BATCH_TIMEOUT"))
 
 
 def _consume(task: asyncio.Future) -> None:

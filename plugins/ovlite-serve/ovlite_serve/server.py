@@ -14,6 +14,7 @@ from typing import Any
 
 import uvicorn
 
+from . import model_config
 from .app import build_app
 from .model import ServedModel
 from .repository import ModelSource
@@ -49,26 +50,28 @@ class ServeConfig:
 
 
 def load_models(config: ServeConfig) -> dict[str, ServedModel]:
-    """Compile every model on the device (errors are ovlite's typed errors)."""
+    """Compile every model on the device, on BATCH where its Triton config asks for dynamic
+    batching (errors are ovlite's typed errors, and ModelConfigError for a config file)."""
     import ovlite
 
     core = ovlite.Core()
     compile_config = config.compile_config()
     served = {}
     for source in config.models:
-        compiled = core.compile_model(source.path, config.device, compile_config)
+        device, properties = config.device, compile_config
+        batching = model_config.read(source.config) if source.config else None
+        if batching is not None:
+            device, extra = batching.placement(config.device)
+            properties = {**compile_config, **extra}
+        compiled = core.compile_model(source.path, device, properties)
         model = ServedModel(
-            source.name,
-            compiled,
-            config.device,
-            config.queue_size,
-            config.timeout_s,
-            source.version,
+            source.name, compiled, device, config.queue_size, config.timeout_s, source.version
         )
         served[source.name] = model
         log.info(
-            "model %r version %s from %s on %s: %d concurrent inferences, queue %d",
-            model.name, model.version, source.path, config.device, model.slots, config.queue_size,
+            "model %r version %s from %s on %s: %d concurrent inferences, queue %d%s",
+            model.name, model.version, source.path, device, model.slots, config.queue_size,
+            f", batches within {model.batch_timeout_ms} ms" if model.batch_timeout_ms is not None else "",
         )  # fmt: skip
     return served
 
@@ -96,9 +99,9 @@ def _services(config: ServeConfig) -> list:
     return [grpc_service(config.host, config.grpc_port, config.max_body_bytes)]
 
 
-def serve(config: ServeConfig) -> None:
-    """Compile the models and serve them until the process is told to stop."""
-    models = load_models(config)
+def serve(config: ServeConfig, models: dict[str, ServedModel] | None = None) -> None:
+    """Serve the models (compiled here unless given) until the process is told to stop."""
+    models = load_models(config) if models is None else models
     app = build_app(models, config.max_body_bytes, _services(config))
 
     def stopping() -> None:

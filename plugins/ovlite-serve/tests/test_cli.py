@@ -23,7 +23,14 @@ def test_serve_is_a_subcommand_of_ovlite(capsys):
     with pytest.raises(SystemExit):
         ovlite.cli.main(["serve", "--help"])
     out = capsys.readouterr().out
-    for flag in ("-m NAME=PATH", "--http-port", "--hint", "--queue-size", "--timeout"):
+    for flag in (
+        "-m NAME=PATH",
+        "--http-port",
+        "--hint",
+        "--queue-size",
+        "--timeout",
+        "--model-config",
+    ):
         assert flag in out
 
 

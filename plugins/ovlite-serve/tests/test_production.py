@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import queue
 import re
+import socket
 import threading
 import urllib.error
 import urllib.request
@@ -61,7 +63,7 @@ def _raw_post(url: str, array: np.ndarray) -> tuple[int, dict[str, str], bytes]:
 
 def _gauge(server: ServerProcess, name: str, labels: str = "") -> float:
     page = server.get("/metrics").decode()
-    match = re.search(rf'^{name}{{device="CPU",model="resnet"{labels}}} (\S+)$', page, re.M)
+    match = re.search(rf'^{name}{{device="[^"]+",model="resnet"{labels}}} (\S+)$', page, re.M)
     return float(match.group(1)) if match else 0.0
 
 
@@ -77,9 +79,23 @@ def expected(model_files):
     return lambda seed: compiled({"input": _images(seed)})["logits"]
 
 
-def _start(model_files, tmp_path, *flags: str) -> ServerProcess:
-    args = ["-m", f"resnet={model_files['resnet']}", "-d", "CPU", *flags]
+def _image(seed: int) -> np.ndarray:
+    return _images(seed)[:1]
+
+
+@pytest.fixture(scope="module")
+def expected_one(model_files):
+    compiled = ovlite.Core().compile_model(str(model_files["resnet"]), "CPU")
+    return lambda seed: compiled({"input": _image(seed)})["logits"]
+
+
+def _start_on(model_files, tmp_path, device: str, *flags: str) -> ServerProcess:
+    args = ["-m", f"resnet={model_files['resnet']}", "-d", device, *flags]
     return ServerProcess(args, tmp_path / "server.log")
+
+
+def _start(model_files, tmp_path, *flags: str) -> ServerProcess:
+    return _start_on(model_files, tmp_path, "CPU", *flags)
 
 
 def test_full_queue_answers_503_with_retry_after_and_grpc_unavailable(
@@ -158,42 +174,105 @@ def test_timeout_answers_504_and_frees_the_slot(model_files, tmp_path):
         assert server.stop() in GRACEFUL
 
 
-def test_sigterm_finishes_requests_in_flight(model_files, tmp_path, expected):
-    # 8 requests over HTTP and 4 over gRPC; SIGTERM once the server holds all 12.
-    server = _start(model_files, tmp_path)
-    client = httpclient.InferenceServerClient(server.url, concurrency=8)
+def _header_only(url: str, array: np.ndarray) -> tuple[socket.socket, bytes]:
+    """Open an infer request with ``Expect: 100-continue`` and send its headers but not its
+    body; returns the socket once the server answered 100 Continue (the request is then in
+    flight: the application is reading its body), and the body still to send."""
+    header = json.dumps(
+        {
+            "inputs": [
+                {
+                    "name": "input",
+                    "shape": list(array.shape),
+                    "datatype": "FP32",
+                    "parameters": {"binary_data_size": array.nbytes},
+                }
+            ],
+            "outputs": [{"name": "logits", "parameters": {"binary_data": False}}],
+        }
+    ).encode()
+    body = header + array.tobytes()
+    host, port = url.split(":")
+    connection = socket.create_connection((host, int(port)), timeout=120)
+    connection.sendall(
+        f"POST /v2/models/resnet/infer HTTP/1.1\r\nHost: {url}\r\n"
+        f"Content-Length: {len(body)}\r\nInference-Header-Content-Length: {len(header)}\r\n"
+        "Expect: 100-continue\r\n\r\n".encode()
+    )
+    answer = b""
+    while not answer.endswith(b"\r\n\r\n"):
+        answer += connection.recv(1)
+    assert answer.startswith(b"HTTP/1.1 100 "), answer
+    return connection, body
+
+
+def _refuses_connections(url: str) -> bool:
+    host, port = url.split(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+        return False
+    except ConnectionRefusedError:
+        return True
+
+
+def _poll(condition, what: str) -> None:
+    """Wait for ``condition()`` (checked every 10 ms, 60 s at most)."""
+    for _ in range(6000):
+        if condition():
+            return
+        threading.Event().wait(0.01)
+    raise AssertionError(f"no {what} within 60 s")
+
+
+def test_sigterm_finishes_requests_in_flight(model_files, tmp_path, expected_one):
+    # Deterministic: BATCH runs its batch of 12 rows only once 12 requests of one row arrived
+    # (its timeout, 2 min, is far off).  7 HTTP and 4 gRPC requests wait in the batch; the
+    # 12th sends its headers, then SIGTERM, then once the server stops accepting connections
+    # it sends its body, which completes the batch: all 12 must be answered.
+    config = tmp_path / "batch.json"
+    config.write_text(json.dumps({"AUTO_BATCH_TIMEOUT": 120_000}))
+    server = _start_on(model_files, tmp_path, "BATCH:CPU(12)", "--config", str(config))
+    client = httpclient.InferenceServerClient(server.url, concurrency=7)
     grpc_client = grpcclient.InferenceServerClient(server.grpc_url)
-    grpc_results: dict[int, queue.Queue] = {seed: queue.Queue() for seed in range(8, 12)}
+    grpc_results: dict[int, queue.Queue] = {seed: queue.Queue() for seed in range(7, 11)}
+    last = 11
     try:
         pending = {
-            seed: client.async_infer("resnet", _input(_images(seed)), request_id=str(seed))
-            for seed in range(8)
+            seed: client.async_infer("resnet", _input(_image(seed)), request_id=str(seed))
+            for seed in range(7)
         }
         for seed, answers in grpc_results.items():
-            tensor = grpcclient.InferInput("input", [BATCH, 3, 64, 64], "FP32")
-            tensor.set_data_from_numpy(_images(seed))
+            tensor = grpcclient.InferInput("input", [1, 3, 64, 64], "FP32")
+            tensor.set_data_from_numpy(_image(seed))
             grpc_client.async_infer(
                 "resnet", [tensor], lambda result, error, q=answers: q.put((result, error))
             )
-        for _ in range(300):  # until the server has received all 12
-            in_flight = _in_flight(server)
-            answered = _gauge(server, "ovlite_serve_requests_total", ',status="200"')
-            if in_flight + answered == 12:
-                break
-            threading.Event().wait(0.01)
-        assert in_flight >= 1 and in_flight + answered == 12
+        _poll(lambda: _in_flight(server) == 11, "11 requests in flight")
+        connection, body = _header_only(server.url, _image(last))
+        assert _in_flight(server) == 11  # none can finish before the 12th row
         server.terminate()
+        _poll(lambda: not grpc_client.is_server_ready(), "not-ready after SIGTERM")
+        _poll(lambda: _refuses_connections(server.url), "refused connection after SIGTERM")
+        connection.sendall(body)
+        with connection:
+            response = http.client.HTTPResponse(connection)
+            response.begin()
+            assert response.status == 200
+            logits = json.loads(response.read())["outputs"][0]["data"]
+        np.testing.assert_allclose(
+            np.reshape(logits, (1, 10)), expected_one(last), rtol=1e-4, atol=1e-5
+        )
         for seed, request in pending.items():
             result = request.get_result(timeout=120)
             assert result.get_response()["id"] == str(seed)
             np.testing.assert_allclose(
-                result.as_numpy("logits"), expected(seed), rtol=1e-4, atol=1e-5
+                result.as_numpy("logits"), expected_one(seed), rtol=1e-4, atol=1e-5
             )
         for seed, answers in grpc_results.items():
             result, error = answers.get(timeout=120)
             assert error is None
             np.testing.assert_allclose(
-                result.as_numpy("logits"), expected(seed), rtol=1e-4, atol=1e-5
+                result.as_numpy("logits"), expected_one(seed), rtol=1e-4, atol=1e-5
             )
         assert server.process.wait(60) in GRACEFUL
         with pytest.raises((InferenceServerException, OSError)):  # gone: connection refused
