@@ -38,12 +38,17 @@ if TYPE_CHECKING:
     from .compiled_model import CompiledModel
 
 
-#: ``current``: the (queue, request) whose callback runs in this thread, if any.
-_in_callback = threading.local()
+class _CallbackState(threading.local):
+    #: the (queue, request) whose callback runs in this thread, if any (a class default:
+    #: cheaper to read than a missing attribute through getattr's default)
+    current: tuple[AsyncInferQueue | None, InferRequest | None] = (None, None)
+
+
+_in_callback = _CallbackState()
 
 
 def _running_callback() -> tuple[AsyncInferQueue | None, InferRequest | None]:
-    return getattr(_in_callback, "current", (None, None))
+    return _in_callback.current
 
 
 def _call_back(
