@@ -6,7 +6,8 @@ machine; in one process, rounds alternate within milliseconds and are compared p
 * ``queue``: ``AsyncInferQueue`` (``ovlite/requests.py`` of each checkout) on the CPU
   device under THROUGHPUT, tiny MLP; the requests are this checkout's in both.
 * ``timeout``: ``compiled(x)`` under ``OVLITE_INFERENCE_TIMEOUT`` with each checkout's
-  watchdog (``ovlite/watchdog.py``) and stoppable runner (``ovlite/onnxruntime.py``).
+  watchdog (``ovlite/watchdog.py``), stoppable runner (``ovlite/onnxruntime.py``) and
+  ``in_worker_thread`` (``ovlite/streams.py``).
 
 It prints, per side, the median and best microseconds per inference (wall clock and
 process CPU time), the median of the pairwise ratios other/this (above 1: this is
@@ -32,6 +33,7 @@ import ovlite
 import ovlite.compiled_model
 from ovlite import onnxruntime as this_onnxruntime
 from ovlite import requests as this_requests
+from ovlite import streams as this_streams
 from ovlite import watchdog as this_watchdog
 from ovlite.models import tiny_mlp
 
@@ -78,7 +80,7 @@ def queue_sides(checkout: str, calls: int) -> dict[str, Callable[[], tuple[float
 
 
 def timeout_sides(checkout: str, calls: int) -> dict[str, Callable[[], tuple[float, float]]]:
-    other_watchdog, other_onnxruntime = load(checkout, "watchdog"), load(checkout, "onnxruntime")
+    others = [load(checkout, module) for module in ("watchdog", "onnxruntime", "streams")]
     core = ovlite.Core()
     compiled = core.compile_model(
         core.read_model(tiny_mlp()),
@@ -90,11 +92,14 @@ def timeout_sides(checkout: str, calls: int) -> dict[str, Callable[[], tuple[flo
     info = MappingProxyType({"device": "CPU"})
     x = np.zeros((1, 16), np.float32)
 
-    def side(watchdog: ModuleType, runners: ModuleType) -> Callable[[], tuple[float, float]]:
+    def side(
+        watchdog: ModuleType, runners: ModuleType, streams: ModuleType
+    ) -> Callable[[], tuple[float, float]]:
         runner = runners.stoppable_session_runner(outputs, ["x"], info)
 
         def measure() -> tuple[float, float]:
             ovlite.compiled_model.watch_stop = watchdog.watch_stop
+            ovlite.compiled_model.in_worker_thread = streams.in_worker_thread
             executor.run_stoppable = runner
 
             def loop() -> None:
@@ -106,8 +111,8 @@ def timeout_sides(checkout: str, calls: int) -> dict[str, Callable[[], tuple[flo
         return measure
 
     return {
-        "other": side(other_watchdog, other_onnxruntime),
-        "this": side(this_watchdog, this_onnxruntime),
+        "other": side(*others),
+        "this": side(this_watchdog, this_onnxruntime, this_streams),
     }
 
 
