@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from queue import Empty, SimpleQueue
 from types import NoneType
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -37,12 +38,17 @@ if TYPE_CHECKING:
     from .compiled_model import CompiledModel
 
 
-#: ``current``: the (queue, request) whose callback runs in this thread, if any.
-_in_callback = threading.local()
+class _CallbackState(threading.local):
+    #: the (queue, request) whose callback runs in this thread, if any (a class default:
+    #: cheaper to read than a missing attribute through getattr's default)
+    current: tuple[AsyncInferQueue | None, InferRequest | None] = (None, None)
+
+
+_in_callback = _CallbackState()
 
 
 def _running_callback() -> tuple[AsyncInferQueue | None, InferRequest | None]:
-    return getattr(_in_callback, "current", (None, None))
+    return _in_callback.current
 
 
 def _call_back(
@@ -865,9 +871,7 @@ class AsyncInferQueue:
         for index, request in enumerate(self._requests):
             request._queue = self
             request._queue_id = index
-        self._idle = collections.deque(range(count))
-        self._condition = threading.Condition()
-        self._waiting = 0  # threads waiting on _condition: only then is there one to notify
+        self._start_afresh()
         reset_after_fork(self)
         self._errors: collections.deque[BaseException] = collections.deque()
         self._callback: Callable[[InferRequest, Any], Any] | None = None
@@ -896,60 +900,79 @@ class AsyncInferQueue:
         """Run ``inputs`` on the longest-idle request, waiting for one if all are busy."""
         if self._errors:
             self._raise_pending()
-        with self._condition:
-            index = self._idle.popleft() if self._idle else self._take_idle()
+        index = self._take_idle()
         self.userdata[index] = userdata
         try:
             self._requests[index].start_async(inputs, userdata, share_inputs)
         except BaseException:
             if not self._requests[index].is_busy:
-                with self._condition:
+                with self._lock:  # first in line again: it has been idle longest
                     self._idle.appendleft(index)
-                    if self._waiting:
-                        self._condition.notify()
+                self._tokens.put(None)
             raise
 
     def get_idle_request_id(self) -> int:
         """Id of the request ``start_async`` will use next, waiting until one is idle."""
         self._raise_pending()
-        with self._condition:
-            return self._next_idle()
-
-    def _next_idle(self) -> int:
-        """The longest-idle request's id, waiting for one; caller holds ``_condition``.
-
-        Called from one of this queue's callbacks (feeding the next frame, say) with every
-        request busy, it adds a request instead: waiting there could wait for itself.
-        """
-        while not self._idle:
-            if _running_callback()[0] is self:
-                self._add_request()
-            else:
-                self._wait()
-        return self._idle[0]
-
-    def _take_idle(self) -> int:
-        """Take the longest-idle request's id, waiting for one; caller holds ``_condition``."""
-        index = self._next_idle()
-        self._idle.popleft()
+        self._take_token()
+        with self._lock:
+            index = self._idle[0]
+        self._tokens.put(None)
         return index
 
-    def _wait(self) -> None:
-        """Wait for a request to become idle; caller holds ``_condition``."""
-        self._waiting += 1
+    def _start_afresh(self) -> None:
+        """Every request idle, in id order: at creation, and in a forked child (where those
+        in flight at the fork finish in the parent)."""
+        # ``_idle``: the idle requests' ids, longest-idle first, guarded by ``_lock``.
+        # ``_tokens`` holds one token per idle request: taking one is waiting for an idle
+        # request in C, with no Python-level Condition (its lock allocation and waiter list
+        # cost several microseconds per inference).  A token is put after its id is appended
+        # and taken before an id is popped, so ``_idle`` never runs short of a token's id.
+        self._idle = collections.deque(range(len(self._requests)))
+        self._lock = threading.Lock()
+        self._tokens: SimpleQueue[None] = SimpleQueue()
+        for _ in self._requests:
+            self._tokens.put(None)
+        self._condition = threading.Condition()  # wait_all's
+        self._waiting = 0  # threads in wait_all: only then is there one to notify
+
+    _after_fork = _start_afresh
+
+    def _take_token(self) -> None:
+        """Wait for an idle request and claim it (a token).  Called from one of this queue's
+        callbacks (feeding the next frame, say) with every request busy, it adds a request
+        instead: waiting there could wait for itself."""
         try:
-            self._condition.wait()
-        finally:
-            self._waiting -= 1
+            self._tokens.get_nowait()
+            return
+        except Empty:
+            if _running_callback()[0] is not self:
+                self._tokens.get()
+                return
+        while True:  # another thread may take the new request's token first
+            self._add_request()
+            try:
+                self._tokens.get_nowait()
+                return
+            except Empty:
+                pass
+
+    def _take_idle(self) -> int:
+        """Take the longest-idle request's id, waiting for one."""
+        self._take_token()
+        with self._lock:
+            return self._idle.popleft()
 
     def _add_request(self) -> None:
-        """Grow the pool by one idle request; caller holds ``_condition``."""
-        request = self._compiled.create_infer_request()
-        request._queue = self
-        request._queue_id = len(self._requests)
-        self.userdata.append(None)
-        self._requests.append(request)
-        self._idle.append(request._queue_id)
+        """Grow the pool by one idle request."""
+        with self._lock:
+            request = self._compiled.create_infer_request()
+            request._queue = self
+            request._queue_id = len(self._requests)
+            self.userdata.append(None)
+            self._requests.append(request)
+            self._idle.append(request._queue_id)
+        self._tokens.put(None)
 
     def is_ready(self) -> bool:
         """True when at least one request is idle."""
@@ -969,8 +992,12 @@ class AsyncInferQueue:
                 "the inferences"
             )
         with self._condition:
-            while len(self._idle) < len(self._requests):
-                self._wait()
+            self._waiting += 1
+            try:
+                while len(self._idle) < len(self._requests):
+                    self._condition.wait()
+            finally:
+                self._waiting -= 1
         self._raise_pending()
 
     def _request_finished(self, request: InferRequest) -> None:
@@ -983,15 +1010,12 @@ class AsyncInferQueue:
             except BaseException as exc:
                 self._errors.append(exc)
 
-    def _after_fork(self) -> None:
-        """In a forked child: a new lock (a worker may have held it at the fork), and every
-        request idle (those in flight at the fork finish in the parent)."""
-        self._condition = threading.Condition()
-        self._waiting = 0
-        self._idle = collections.deque(range(len(self._requests)))
-
     def _request_idle(self, request: InferRequest) -> None:
-        with self._condition:
+        with self._lock:
             self._idle.append(request._queue_id)
-            if self._waiting:
+        self._tokens.put(None)
+        # wait_all counts itself in before it reads _idle, so either it sees this id or
+        # this reads its count and wakes it
+        if self._waiting:
+            with self._condition:
                 self._condition.notify_all()

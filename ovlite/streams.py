@@ -66,13 +66,20 @@ def _exit_wait_seconds(default: float = 5.0) -> float:
 #: cancelled).  A worker still inside a native run when Python finalizes can abort the process.
 EXIT_WAIT_S = _exit_wait_seconds()
 
-_worker = threading.local()  # ``executor`` is set in a worker thread
+
+class _WorkerState(threading.local):
+    # a class default: reading a missing thread-local attribute through getattr's default
+    # raises and catches AttributeError inside, about 0.7 us per read
+    executor: StreamsExecutor | None = None  # set in a worker thread
+
+
+_worker = _WorkerState()
 
 
 def in_worker_thread() -> bool:
     """True in a streams executor's worker thread (in a callback, say): a call there that
     waits for a worker may wait for this very thread."""
-    return getattr(_worker, "executor", None) is not None
+    return _worker.executor is not None
 
 
 #: Executors whose worker threads may be alive, for the exit handler.

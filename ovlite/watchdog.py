@@ -47,13 +47,12 @@ class Entry:
     run, called once the watchdog has expired the job.
     """
 
-    __slots__ = ("deadline", "order", "job", "make_error", "stop")
+    __slots__ = ("deadline", "job", "make_error", "stop")
 
     def __init__(
         self, deadline: float, job: Watched, make_error: Callable[[], BaseException]
     ) -> None:
         self.deadline = deadline
-        self.order = next(_order)
         self.job: Watched | None = job
         self.make_error: Callable[[], BaseException] | None = make_error
         self.stop: Callable[[], Any] | None = None
@@ -66,9 +65,6 @@ class Entry:
                 return
         stop()  # expired (or finished: a stop after the run is harmless by contract)
 
-    def __lt__(self, other: Entry) -> bool:
-        return (self.deadline, self.order) < (other.deadline, other.order)
-
     def forget(self) -> None:
         """Drop the job: it finished (or the watchdog took it for expiry)."""
         global _forgotten
@@ -78,13 +74,17 @@ class Entry:
             self.job = self.make_error = self.stop = None
             _forgotten += 1
             if _forgotten >= _COMPACT_AT and _forgotten * 2 >= len(_heap):
-                _heap[:] = [entry for entry in _heap if entry.job is not None]
+                _heap[:] = [item for item in _heap if item[2].job is not None]
                 heapq.heapify(_heap)
                 _forgotten = 0
 
 
-_lock = threading.Condition()
-_heap: list[Entry] = []
+# A plain lock for the per-inference calls (``with`` on it runs in C, on a Condition it runs
+# Python code); the watchdog thread waits on a Condition over the same lock.
+_lock = threading.Lock()
+_wakeup = threading.Condition(_lock)
+# (deadline, order, entry): tuples compare in C; order breaks ties, so entries never compare
+_heap: list[tuple[float, int, Entry]] = []
 _forgotten = 0  # entries in the heap whose job let go of them
 _order = itertools.count()
 _thread: threading.Thread | None = None
@@ -100,12 +100,12 @@ def _add(entry: Entry) -> None:
     global _thread
     entry.job.watch_entry = entry  # type: ignore[union-attr]
     with _lock:
-        heapq.heappush(_heap, entry)
+        heapq.heappush(_heap, (entry.deadline, next(_order), entry))
         if _thread is None:
             _thread = threading.Thread(target=_run, name="ovlite-watchdog", daemon=True)
             _thread.start()
-        if _heap[0] is entry:
-            _lock.notify()
+        if _heap[0][2] is entry:
+            _wakeup.notify()
 
 
 class StopSignal:
@@ -173,8 +173,10 @@ def watch_stop(timeout_ms: float, make_error: Callable[[], BaseException]) -> St
 
 def _after_fork() -> None:
     """In a forked child the thread is gone and the deadlines are the parent's jobs'."""
-    global _lock, _heap, _forgotten, _thread
-    _lock, _heap, _forgotten, _thread = threading.Condition(), [], 0, None
+    global _lock, _wakeup, _heap, _forgotten, _thread
+    _lock = threading.Lock()
+    _wakeup = threading.Condition(_lock)
+    _heap, _forgotten, _thread = [], 0, None
 
 
 os.register_at_fork(after_in_child=_after_fork)
@@ -184,10 +186,10 @@ def _run() -> None:
     global _forgotten
     while True:
         with _lock:
-            while not _heap or _heap[0].deadline > time.monotonic():
-                wait = None if not _heap else _heap[0].deadline - time.monotonic()
-                _lock.wait(None if wait is None else min(wait, threading.TIMEOUT_MAX))
-            entry = heapq.heappop(_heap)
+            while not _heap or _heap[0][0] > time.monotonic():
+                wait = None if not _heap else _heap[0][0] - time.monotonic()
+                _wakeup.wait(None if wait is None else min(wait, threading.TIMEOUT_MAX))
+            entry = heapq.heappop(_heap)[2]
             job, make_error = entry.job, entry.make_error
             if job is None:
                 _forgotten -= 1

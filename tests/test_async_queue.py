@@ -201,3 +201,24 @@ def test_many_threads_share_one_queue(mlp: ov.CompiledModel) -> None:
     assert sorted(u for u, _ in answers) == list(range(100))
     reference = {i: float(mlp(inputs_for(i))[0][0, 0]) for i in range(100)}
     assert all(abs(value - reference[u]) < 1e-5 for u, value in answers)
+
+
+def test_get_idle_request_id_in_a_callback_with_every_request_busy_adds_one(
+    core: ov.Core,
+) -> None:
+    compiled = core.compile_model(models.tiny_mlp(batch=1), "STANDIN")
+    queue = ov.AsyncInferQueue(compiled, 1)
+    seen: list[int] = []
+
+    def callback(request: ov.InferRequest, userdata: int) -> None:
+        if userdata == 0:  # this request is still busy: the pool has none idle
+            seen.append(queue.get_idle_request_id())
+            queue.start_async({"x": inputs_for(1)}, userdata=1)
+
+    queue.set_callback(callback)
+    queue.start_async({"x": inputs_for(0)}, userdata=0)
+    queue.wait_all()
+    assert seen == [1]
+    assert len(queue) == 2 and queue.is_ready()
+    # one stream (LATENCY): request 1 ran after this callback returned, so 0 is idle longest
+    assert queue.get_idle_request_id() == 0
