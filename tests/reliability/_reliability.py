@@ -7,6 +7,7 @@ duration: every limit here is a hang detector, far above what a correct run need
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import subprocess
@@ -228,12 +229,15 @@ def stream_threads(exclude: set[threading.Thread]) -> list[threading.Thread]:
 
 def wait_for_threads_to_exit(before: set[threading.Thread], limit: float = HANG_S) -> list[str]:
     """Wait until every worker thread started since ``before`` has exited; return the names of
-    those still alive after ``limit`` seconds (empty when none was left behind)."""
+    those still alive after ``limit`` seconds (empty when none was left behind).  It collects
+    garbage while it waits: a model dropped in a reference cycle closes its workers only once
+    the cycle is collected, which an idle test would otherwise never trigger."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         left = stream_threads(before)
         if not left:
             return []
+        gc.collect()
         time.sleep(0.02)
     return [t.name for t in stream_threads(before)]
 
