@@ -65,12 +65,14 @@ class UnknownPropertyError(PropertyError, KeyError):
         return str(self.args[0])
 
 
-class PropertyValueError(PropertyError, ValueError):
-    """A property value has the wrong type or is out of range."""
+class PropertyValueError(PropertyError, ValueError, TypeError):
+    """A property value has the wrong type or is out of range (a ``TypeError`` too, as
+    openvino raises for a property given a value of the wrong type)."""
 
 
-class ReadOnlyPropertyError(PropertyError, ValueError):
-    """A read-only property was given a value."""
+class ReadOnlyPropertyError(PropertyError, ValueError, TypeError):
+    """A read-only property was given a value (a ``TypeError`` too, as openvino raises for
+    ``props.supported_properties("x")``)."""
 
 
 class ModelError(OvliteError, ValueError, RuntimeError):
