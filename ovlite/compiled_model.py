@@ -43,6 +43,8 @@ class CompiledModel(HasPorts):
         self.device_model = device_model
         self.inputs = device_model.inputs
         self.outputs = device_model.outputs
+        for port in (*self.inputs, *self.outputs):
+            port._standalone = True  # get_node(): a Parameter or Result of the compiled model
         #: Checks and converts the inputs of every call; requests share it.
         self.input_checker = InputChecker(self.inputs)
         # OVLITE_INFERENCE_TIMEOUT, which the core wrote into the device model's properties

@@ -110,6 +110,10 @@ class InputNameError(InputError, KeyError):
         return str(self.args[0])
 
 
+class InputKeyTypeError(InputNameError, TypeError):
+    """An input was addressed by something that is not a name, index or port (a float, say)."""
+
+
 class InputShapeError(InputError, ValueError):
     """An input array's shape does not fit the model's input."""
 
