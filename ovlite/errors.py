@@ -79,6 +79,10 @@ class ModelError(OvliteError, ValueError, RuntimeError):
     """A model cannot be read, or cannot be compiled for the requested device."""
 
 
+class ModelTypeError(ModelError, TypeError):
+    """``read_model``/``compile_model`` got something that is not a model, a path or bytes."""
+
+
 class LayoutError(OvliteError, ValueError, RuntimeError):
     """A layout string is malformed, or does not fit the tensor it is set on."""
 

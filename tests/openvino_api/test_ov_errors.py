@@ -72,3 +72,14 @@ def test_an_input_key_of_the_wrong_kind_is_a_type_error_naming_it(compiled) -> N
     assert isinstance(info.value, ov.InputKeyTypeError) and isinstance(info.value, RuntimeError)
     assert "0.0" in str(info.value) and "float" in str(info.value)
 
+
+def test_a_model_argument_of_the_wrong_kind_is_a_type_error_naming_it() -> None:
+    class NotAPath:
+        def __str__(self) -> str:
+            return "not a path"
+
+    with pytest.raises(TypeError) as info:
+        ov.Core().read_model(model=3, weights=3)  # the model is checked before the weights
+    assert isinstance(info.value, ov.ModelTypeError) and "<class 'int'>" in str(info.value)
+    with pytest.raises(RuntimeError, match="not a path"):
+        ov.compile_model(NotAPath())
