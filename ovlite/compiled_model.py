@@ -22,6 +22,7 @@ from .errors import ReadOnlyPropertyError, RequestTimeoutError
 from .event_loops import post_to_loop, resolve_future
 from .jobs import Job
 from .model import HasPorts, Model
+from .nodes import standalone_node
 from .streams import in_worker_thread
 from .watchdog import watch_stop
 
@@ -44,7 +45,7 @@ class CompiledModel(HasPorts):
         self.inputs = device_model.inputs
         self.outputs = device_model.outputs
         for port in (*self.inputs, *self.outputs):
-            port._standalone = True  # get_node(): a Parameter or Result of the compiled model
+            port._make_node = standalone_node  # get_node(): the compiled model's Parameter/Result
         #: Checks and converts the inputs of every call; requests share it.
         self.input_checker = InputChecker(self.inputs)
         # OVLITE_INFERENCE_TIMEOUT, which the core wrote into the device model's properties

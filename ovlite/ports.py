@@ -3,7 +3,7 @@ and looking them up by index, name or port."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .element_type import Type
@@ -34,8 +34,8 @@ class Port:
         self.element_type = element_type
         self.layout = Layout()
         self._node: Any = None  # the graph node making this value, once nodes are asked for
-        # a compiled model's port: its node is a Parameter or Result of its own, made when asked
-        self._standalone = False
+        # a compiled model's port: makes its own Parameter or Result, when first asked for
+        self._make_node: Callable[[Port], Any] | None = None
 
     def copy(self) -> Port:
         """A port with the same name, shape, type and layout that later changes do not touch."""
@@ -87,10 +87,8 @@ class Port:
         """The read-only graph node behind this port: a model input's ``Parameter``, a model
         output's ``Result``, an operator's output's operator (see ``model.get_ordered_ops()``).
         A compiled model's port has its own ``Parameter`` or ``Result``."""
-        if self._node is None and self._standalone:
-            from .nodes import standalone_node
-
-            self._node = standalone_node(self)
+        if self._node is None and self._make_node is not None:
+            self._node = self._make_node(self)
         if self._node is None:
             raise ArgumentError(
                 f"{self.kind} port {self.any_name!r} has no node yet: take nodes from "
