@@ -254,6 +254,16 @@ class Core:
         facts.update(device.setting_defaults(spec.id))
         if availability:
             facts.update(device.device_properties(spec.id))
+        capabilities = facts.get(props.device.capabilities.name)
+        if (
+            isinstance(capabilities, list)
+            and props.device.Capability.EXPORT_IMPORT not in capabilities
+        ):
+            # the core exports and imports every device's compiled models (ovlite/export.py)
+            facts[props.device.capabilities.name] = [
+                *capabilities,
+                props.device.Capability.EXPORT_IMPORT,
+            ]
         supported = props.supported_properties.name
         names = sorted({*facts, *device.config_keys, supported})
         # as openvino: name -> "RW" (a setting the device takes) or "RO" (a fact)
@@ -316,7 +326,25 @@ class Core:
         there for code written for openvino's IR: only ``None`` or an empty ``b""``.
         """
         _check_no_weights("compile_model", weights)
-        return CompiledModel(self._compile(model, device_name, config))
+        compiled = CompiledModel(self._compile(model, device_name, config))
+        compiled.compile_config = props.normalize_config(config)
+        return compiled
+
+    def import_model(
+        self,
+        model_stream: Any,
+        device_name: str | DeviceSpec | None = None,
+        config: Mapping[Any, Any] | None = None,
+    ) -> CompiledModel:
+        """Compile what ``compiled.export_model()`` gave (bytes, a binary stream or a u8
+        ``Tensor``) on ``device_name`` (the exporting device when omitted), with the exported
+        settings and ``config`` on top."""
+        from .export import read_export
+
+        onnx_bytes, exported_device, exported_config = read_export(model_stream)
+        merged = {**props.normalize_config(exported_config), **props.normalize_config(config)}
+        device = device_name if device_name is not None else exported_device
+        return self.compile_model(onnx_bytes, device, merged)
 
     def compile_child(
         self, model: Model, spec: DeviceSpec | str, config: Mapping[Any, Any] | None = None
