@@ -83,6 +83,11 @@ class Port:
     def get_index(self) -> int:
         return self.index
 
+    def get_source_output(self) -> Port:
+        """The value a node's input reads: the port itself, as ``node.inputs()`` hands out
+        the ports of the values read (openvino's ``Input.get_source_output()``)."""
+        return self
+
     def get_node(self) -> Any:
         """The read-only graph node behind this port: a model input's ``Parameter``, a model
         output's ``Result``, an operator's output's operator (see ``model.get_ordered_ops()``).

@@ -102,3 +102,15 @@ def test_a_compiled_models_ports_have_a_parameter_and_a_result_to_rename() -> No
     assert result.get_friendly_name() == "output_1"
     assert compiled.input(0).get_any_name() == "x"  # renaming the node keeps the tensor name
     assert ov.Tensor(compiled.output(0)).shape == result.shape
+
+
+def test_a_nodes_input_leads_to_the_node_making_the_value() -> None:
+    model = ov.read_model(models.tiny_mlp(batch=1))
+    result = model.get_ordered_ops()[-1]
+    source = result.inputs()[0].get_source_output()
+    assert result.get_type_name() == "Result" and source.get_any_name() == "y"
+    assert source.get_node().get_type_name() not in ("Result", "Parameter")  # the operator
+    compiled = ov.Core().compile_model(model, "CPU")
+    value = compiled.output(0).get_node().inputs()[0]
+    assert value.get_index() == 0 and value.get_element_type() == ov.Type.f32
+    assert value.get_partial_shape() == [1, 8] and value.get_source_output() is value
