@@ -13,7 +13,7 @@ Importing ovlite is cheap: device plugins (and ONNX Runtime) load on first use o
 
 from __future__ import annotations
 
-from . import layout_helpers, preprocess, properties, utils
+from . import helpers, layout_helpers, preprocess, properties, utils
 from .availability import Availability
 from .compiled_model import CompiledModel
 from .core import Core, Version, compile_model
@@ -31,12 +31,14 @@ from .errors import (
     ElementTypeError,
     InferenceError,
     InputError,
+    InputKeyTypeError,
     InputNameError,
     InputShapeError,
     InputTypeError,
     LayoutError,
     MissingInputError,
     ModelError,
+    ModelTypeError,
     NoResultsError,
     OvliteError,
     PluginError,
@@ -63,6 +65,9 @@ from .shape import Dimension, PartialShape, Shape
 from .streams import StreamsExecutor
 from .tensor import Tensor
 
+ConstOutput = Port  # openvino's name for a model's or compiled model's port
+Output = Port
+
 __version__ = "0.2.0"
 
 
@@ -88,6 +93,7 @@ __all__ = [
     "Availability",
     "CompileError",
     "CompiledModel",
+    "ConstOutput",
     "Core",
     "Device",
     "DeviceNotFoundError",
@@ -99,6 +105,7 @@ __all__ = [
     "InferRequest",
     "InferenceError",
     "InputError",
+    "InputKeyTypeError",
     "InputNameError",
     "InputShapeError",
     "InputTypeError",
@@ -108,8 +115,10 @@ __all__ = [
     "MissingInputError",
     "Model",
     "ModelError",
+    "ModelTypeError",
     "NoResultsError",
     "OVAny",
+    "Output",
     "OvliteError",
     "PartialShape",
     "PluginError",
@@ -134,6 +143,7 @@ __all__ = [
     "compile_model",
     "get_batch",
     "get_version",
+    "helpers",
     "hookimpl",
     "layout_helpers",
     "parse_device",

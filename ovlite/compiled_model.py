@@ -22,6 +22,7 @@ from .errors import ReadOnlyPropertyError, RequestTimeoutError
 from .event_loops import post_to_loop, resolve_future
 from .jobs import Job
 from .model import HasPorts, Model
+from .nodes import standalone_node
 from .onnxruntime_words import word_types
 from .streams import in_worker_thread
 from .watchdog import watch_stop
@@ -42,8 +43,12 @@ class CompiledModel(HasPorts):
         #: The device plugin's compiled model behind this one (for plugin authors and
         #: diagnostics: ``children()``, the executor, what a meta device chose).
         self.device_model = device_model
+        #: The config it was compiled with (checked), which ``export_model`` keeps.
+        self.compile_config: dict[str, Any] = {}
         self.inputs = device_model.inputs
         self.outputs = device_model.outputs
+        for port in (*self.inputs, *self.outputs):
+            port._make_node = standalone_node  # get_node(): the compiled model's Parameter/Result
         #: Checks and converts the inputs of every call; requests share it.
         self.input_checker = InputChecker(self.inputs)
         #: Outputs of element types held as raw words (bf16): {index: type}
@@ -178,6 +183,23 @@ class CompiledModel(HasPorts):
 
     def get_runtime_model(self) -> Model:
         return self.device_model.model
+
+    def export_model(self, model_stream: Any = None) -> bytes | None:
+        """The model and the settings it was compiled with, as bytes for ``Core.import_model``
+        (written into ``model_stream`` when one is given, as openvino does).
+
+        ONNX Runtime has no compiled form to keep: importing compiles the model again.
+        """
+        from .export import export_bytes
+        from .serialization import proto_with_layouts
+
+        blob = export_bytes(
+            proto_with_layouts(self.device_model.model), self.device_name, self.compile_config
+        )
+        if model_stream is None:
+            return blob
+        model_stream.write(blob)
+        return None
 
     def get_property(self, key: Any) -> Any:
         """Read a property by typed key or OpenVINO string."""

@@ -29,7 +29,7 @@ from .errors import (
     UnsupportedModelFormatError,
 )
 from .host import AutomaticBatching
-from .model import IR_HINT, Model, read_model
+from .model import IR_HINT, Model, check_model_argument, read_model
 from .plugins import PluginFailure, PluginInfo, PluginRegistry
 from .properties.hint import PerformanceMode
 
@@ -207,8 +207,15 @@ class Core:
             )
         self._settings.setdefault(spec.full_name, {}).update(checked)
 
-    def get_property(self, device_name: str, key: Any) -> Any:
-        """A device's property: a setting (set here or its default) or a read-only fact."""
+    def get_property(self, device_name: Any, key: Any = None) -> Any:
+        """A device's property: a setting (set here or its default) or a read-only fact.
+
+        ``get_property(key)`` alone reads the core's own: a setting given to every device
+        with ``set_property({...})``, ``CACHE_DIR`` (``""`` when unset) or
+        ``AVAILABLE_DEVICES``.
+        """
+        if key is None:
+            return self._core_property(device_name)
         spec = parse_device(device_name)
         device, spec = self._named_device(spec)
         name = props.lookup_key(key).name
@@ -222,6 +229,21 @@ class Core:
             f"device {spec.full_name} has no property {name}; it has: {', '.join(sorted(facts))}"
         )
 
+    def _core_property(self, key: Any) -> Any:
+        name = props.lookup_key(key).name
+        settings = self._settings.get(_GLOBAL, {})
+        if name in settings:
+            return settings[name]
+        if name == props.cache_dir.name:
+            return ""
+        if name == props.available_devices.name:
+            return self.available_devices
+        known = sorted({props.cache_dir.name, props.available_devices.name, *settings})
+        raise UnknownPropertyError(
+            f"the core has no property {name} of its own (name a device: "
+            f"get_property('CPU', {name!r})); it has: {', '.join(known)}"
+        )
+
     def _device_facts(self, device: Device, spec: DeviceSpec) -> dict[str, Any]:
         availability = probe(device)
         facts: dict[str, Any] = {
@@ -232,6 +254,16 @@ class Core:
         facts.update(device.setting_defaults(spec.id))
         if availability:
             facts.update(device.device_properties(spec.id))
+        capabilities = facts.get(props.device.capabilities.name)
+        if (
+            isinstance(capabilities, list)
+            and props.device.Capability.EXPORT_IMPORT not in capabilities
+        ):
+            # the core exports and imports every device's compiled models (ovlite/export.py)
+            facts[props.device.capabilities.name] = [
+                *capabilities,
+                props.device.Capability.EXPORT_IMPORT,
+            ]
         supported = props.supported_properties.name
         names = sorted({*facts, *device.config_keys, supported})
         # as openvino: name -> "RW" (a setting the device takes) or "RO" (a fact)
@@ -262,18 +294,21 @@ class Core:
 
     # ---- models ----------------------------------------------------------------------------
 
-    def read_model(self, model: Any, weights: Any = None) -> Model:
-        """Read an ONNX model from a path, bytes or ``onnx.ModelProto``.
+    def read_model(
+        self, model: Any, weights: Any = None, config: Mapping[Any, Any] | None = None
+    ) -> Model:
+        """Read an ONNX model from a path, bytes, a binary file object or ``onnx.ModelProto``.
 
         ``weights`` belong to OpenVINO IR, which ovlite does not read: leave them out (an empty
-        ``b""`` is accepted, as ported code passes it with model bytes).
+        ``b""`` is accepted, as ported code passes it with model bytes).  ``config`` holds
+        properties for this read only, as in openvino: they are checked, a ``CACHE_DIR`` is
+        created, and the core's own settings stay as they were.
         """
-        if weights is not None and not (isinstance(weights, bytes | bytearray) and not weights):
-            raise UnsupportedModelFormatError(
-                f"read_model(weights={weights!r}): separate weights belong to OpenVINO IR; ONNX "
-                f"models keep their weights inside the file (or in external data beside it). "
-                f"{IR_HINT[0].upper()}{IR_HINT[1:]}"
-            )
+        check_model_argument(model)
+        _check_no_weights("read_model", weights)
+        settings = props.normalize_config(config)
+        if props.cache_dir.name in settings:
+            os.makedirs(settings[props.cache_dir.name], exist_ok=True)
         return read_model(model)  # an IR path fails here, naming the converter to use
 
     def compile_model(
@@ -281,13 +316,35 @@ class Core:
         model: Model | str | os.PathLike | bytes | Any,
         device_name: str | DeviceSpec | None = None,
         config: Mapping[Any, Any] | None = None,
+        weights: Any = None,
     ) -> CompiledModel:
-        """Compile a model (or a path to one) for a device string; ``AUTO`` when omitted.
+        """Compile a model (or a path to one, or its bytes) for a device string; ``AUTO``
+        when omitted.
 
         ``config`` takes property keys or their strings; ``DEVICE_PROPERTIES`` gives each
-        device its own share (``{"DEVICE_PROPERTIES": {"CPU": {...}}}``).
+        device its own share (``{"DEVICE_PROPERTIES": {"CPU": {...}}}``).  ``weights`` is
+        there for code written for openvino's IR: only ``None`` or an empty ``b""``.
         """
-        return CompiledModel(self._compile(model, device_name, config))
+        _check_no_weights("compile_model", weights)
+        compiled = CompiledModel(self._compile(model, device_name, config))
+        compiled.compile_config = props.normalize_config(config)
+        return compiled
+
+    def import_model(
+        self,
+        model_stream: Any,
+        device_name: str | DeviceSpec | None = None,
+        config: Mapping[Any, Any] | None = None,
+    ) -> CompiledModel:
+        """Compile what ``compiled.export_model()`` gave (bytes, a binary stream or a u8
+        ``Tensor``) on ``device_name`` (the exporting device when omitted), with the exported
+        settings and ``config`` on top."""
+        from .export import read_export
+
+        onnx_bytes, exported_device, exported_config = read_export(model_stream)
+        merged = {**props.normalize_config(exported_config), **props.normalize_config(config)}
+        device = device_name if device_name is not None else exported_device
+        return self.compile_model(onnx_bytes, device, merged)
 
     def compile_child(
         self, model: Model, spec: DeviceSpec | str, config: Mapping[Any, Any] | None = None
@@ -482,6 +539,16 @@ def default_core() -> Core:
     if _default_core is None:
         _default_core = Core()
     return _default_core
+
+
+def _check_no_weights(call: str, weights: Any) -> None:
+    """Refuse IR weights, naming them; ``None`` and an empty ``b""`` pass."""
+    if weights is not None and not (isinstance(weights, bytes | bytearray) and not weights):
+        raise UnsupportedModelFormatError(
+            f"{call}(weights={weights!r}): separate weights belong to OpenVINO IR; ONNX "
+            f"models keep their weights inside the file (or in external data beside it). "
+            f"{IR_HINT[0].upper()}{IR_HINT[1:]}"
+        )
 
 
 def compile_model(

@@ -65,16 +65,22 @@ class UnknownPropertyError(PropertyError, KeyError):
         return str(self.args[0])
 
 
-class PropertyValueError(PropertyError, ValueError):
-    """A property value has the wrong type or is out of range."""
+class PropertyValueError(PropertyError, ValueError, TypeError):
+    """A property value has the wrong type or is out of range (a ``TypeError`` too, as
+    openvino raises for a property given a value of the wrong type)."""
 
 
-class ReadOnlyPropertyError(PropertyError, ValueError):
-    """A read-only property was given a value."""
+class ReadOnlyPropertyError(PropertyError, ValueError, TypeError):
+    """A read-only property was given a value (a ``TypeError`` too, as openvino raises for
+    ``props.supported_properties("x")``)."""
 
 
 class ModelError(OvliteError, ValueError, RuntimeError):
     """A model cannot be read, or cannot be compiled for the requested device."""
+
+
+class ModelTypeError(ModelError, TypeError):
+    """``read_model``/``compile_model`` got something that is not a model, a path or bytes."""
 
 
 class LayoutError(OvliteError, ValueError, RuntimeError):
@@ -106,6 +112,10 @@ class InputNameError(InputError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class InputKeyTypeError(InputNameError, TypeError):
+    """An input was addressed by something that is not a name, index or port (a float, say)."""
 
 
 class InputShapeError(InputError, ValueError):

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .element_type import Type
-from .errors import ModelError, UnsupportedModelFormatError
+from .errors import ModelError, ModelTypeError, UnsupportedModelFormatError
 from .layout import Layout
 from .ports import HasPorts, Port, _ports
 from .ports import _value_info_shape as _value_info_shape  # re-exported: plugins and tests
@@ -222,8 +222,25 @@ def _update_ports(old: list[Port], new: list[Port]) -> list[Port]:
     return old
 
 
+def check_model_argument(model: Any) -> None:
+    """Raise :class:`ModelTypeError` (a ``TypeError``) naming ``model`` when it is not a
+    model, a path, bytes, a binary file object or an ``onnx.ModelProto``."""
+    import onnx
+
+    kinds = (Model, str, os.PathLike, bytes, bytearray, memoryview, onnx.ModelProto)
+    if isinstance(model, kinds) or hasattr(model, "read"):
+        return
+    shown = str(model)
+    shown = shown if len(shown) <= 80 else shown[:77] + "..."
+    raise ModelTypeError(
+        f"a model is given as a path (str or pathlib.Path), bytes, a binary file object or an "
+        f"onnx.ModelProto, not {type(model)} ({shown!r})"
+    )
+
+
 def read_model(model: str | os.PathLike | bytes | onnx.ModelProto | Model) -> Model:
-    """Read an ONNX model from a path, serialized bytes or an ``onnx.ModelProto``.
+    """Read an ONNX model from a path, serialized bytes, a binary file object (``io.BytesIO``)
+    or an ``onnx.ModelProto``.
 
     Raises :class:`ModelError` naming the file and the problem for a missing, empty, truncated
     or non-ONNX file, and for a model the installed ``onnx`` package finds invalid.
@@ -232,7 +249,15 @@ def read_model(model: str | os.PathLike | bytes | onnx.ModelProto | Model) -> Mo
         return model
     import onnx
 
+    check_model_argument(model)
     path: str | None = None
+    if hasattr(model, "read") and not isinstance(model, str | os.PathLike):
+        model = model.read()  # a binary file object (open(..., "rb"), io.BytesIO)
+        if not isinstance(model, bytes | bytearray | memoryview):
+            raise ModelTypeError(
+                f"read_model was given a file object that reads {type(model).__name__}, "
+                f"expected bytes: open the file in binary mode ('rb')"
+            )
     if isinstance(model, onnx.ModelProto):
         proto, origin = model, "the given ModelProto"
     elif isinstance(model, bytes | bytearray | memoryview):
@@ -257,10 +282,8 @@ def read_model(model: str | os.PathLike | bytes | onnx.ModelProto | Model) -> Mo
             proto = onnx.load(path)
         except Exception as exc:
             raise ModelError(f"cannot read {origin}: not a valid ONNX model ({exc})") from exc
-    else:
-        raise ModelError(
-            f"read_model takes a path, bytes or onnx.ModelProto, not {type(model).__name__}"
-        )
+    else:  # check_model_argument let it through: an object of another kind
+        check_model_argument(None)
     if not proto.graph.node and not proto.graph.output:
         raise ModelError(f"cannot read {origin}: it holds no ONNX graph (empty or not ONNX)")
     try:

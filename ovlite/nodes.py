@@ -65,9 +65,17 @@ class Node:
     def get_name(self) -> str:
         return self._friendly_name
 
+    def set_friendly_name(self, name: str) -> None:
+        """Rename the node (its ports keep their tensor names, as in openvino)."""
+        self._friendly_name = str(name)
+
     @property
     def friendly_name(self) -> str:
         return self._friendly_name
+
+    @friendly_name.setter
+    def friendly_name(self, name: str) -> None:
+        self.set_friendly_name(name)
 
     def get_attributes(self) -> dict[str, Any]:
         """The ONNX operator's attributes (ints, floats, strings and lists of them)."""
@@ -170,6 +178,13 @@ def _made(node: Node) -> Node:
     for port in node._outputs:
         port._node = node
     return node
+
+
+def standalone_node(port: Port) -> Node:
+    """The ``Parameter`` (input) or ``Result`` (output) of a compiled model's port."""
+    if port.kind == "input":
+        return Node("Parameter", port.any_name, [], [port])
+    return Node("Result", port.any_name, [port], [port])
 
 
 def parameters(model: Model) -> list[Node]:

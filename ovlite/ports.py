@@ -3,11 +3,11 @@ and looking them up by index, name or port."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .element_type import Type
-from .errors import ArgumentError, InputNameError
+from .errors import ArgumentError, InputKeyTypeError, InputNameError
 from .layout import Layout
 from .shape import PartialShape
 
@@ -34,6 +34,8 @@ class Port:
         self.element_type = element_type
         self.layout = Layout()
         self._node: Any = None  # the graph node making this value, once nodes are asked for
+        # a compiled model's port: makes its own Parameter or Result, when first asked for
+        self._make_node: Callable[[Port], Any] | None = None
 
     def copy(self) -> Port:
         """A port with the same name, shape, type and layout that later changes do not touch."""
@@ -81,9 +83,17 @@ class Port:
     def get_index(self) -> int:
         return self.index
 
+    def get_source_output(self) -> Port:
+        """The value a node's input reads: the port itself, as ``node.inputs()`` hands out
+        the ports of the values read (openvino's ``Input.get_source_output()``)."""
+        return self
+
     def get_node(self) -> Any:
         """The read-only graph node behind this port: a model input's ``Parameter``, a model
-        output's ``Result``, an operator's output's operator (see ``model.get_ordered_ops()``)."""
+        output's ``Result``, an operator's output's operator (see ``model.get_ordered_ops()``).
+        A compiled model's port has its own ``Parameter`` or ``Result``."""
+        if self._node is None and self._make_node is not None:
+            self._node = self._make_node(self)
         if self._node is None:
             raise ArgumentError(
                 f"{self.kind} port {self.any_name!r} has no node yet: take nodes from "
@@ -177,4 +187,6 @@ def find_port(ports: Sequence[Port], key: int | str | Port, kind: str) -> Port:
                 return port
         names = ", ".join(repr(p.any_name) for p in ports)
         raise InputNameError(f"no {kind} named {key!r}; the model's {kind}s are {names}")
-    raise InputNameError(f"{kind}s are addressed by name, index or port, not {type(key).__name__}")
+    raise InputKeyTypeError(
+        f"{kind}s are addressed by name, index or port, not {type(key).__name__} ({key!r})"
+    )

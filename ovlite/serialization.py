@@ -31,7 +31,9 @@ def _onnx_path(path: Any, function: str) -> str:
     return path
 
 
-def _with_layouts(model: Model) -> Any:
+def proto_with_layouts(model: Model) -> Any:
+    """A copy of the model's ONNX with its ports' layouts in its metadata (``read_model``
+    restores them)."""
     import onnx
 
     proto = onnx.ModelProto()
@@ -112,7 +114,7 @@ def save_model(
     from the f32 weights' by f16 rounding.  Inputs, outputs and computation stay f32.
     """
     path = _onnx_path(output_model, "save_model")
-    proto = _with_layouts(read_model(model))
+    proto = proto_with_layouts(read_model(model))
     if compress_to_fp16:
         compress_weights_to_fp16(proto)
     _write(proto, path)
@@ -129,7 +131,7 @@ def serialize(
         raise UnsupportedModelFormatError(
             f"serialize(bin_path={bin_path!r}): ovlite writes one ONNX file, with no separate .bin"
         )
-    _write(_with_layouts(read_model(model)), _onnx_path(xml_path, "serialize"))
+    _write(proto_with_layouts(read_model(model)), _onnx_path(xml_path, "serialize"))
 
 
 __all__ = ["compress_weights_to_fp16", "save_model", "serialize"]

@@ -104,6 +104,31 @@ class Dimension(int):
         highs = [h for h in (self._max, other._max) if h >= 0]
         return not highs or low <= min(highs)
 
+    def _contains(self, other: Dimension) -> bool:
+        """True when every length ``other`` allows is one this dimension allows."""
+        if other._min < self._min:
+            return False
+        return self._max < 0 or (0 <= other._max <= self._max)
+
+    def same_scheme(self, other: int | Dimension) -> bool:
+        """True when both are dynamic, or both static with one length."""
+        other = Dimension(other)
+        return (self._min, self._max) == (other._min, other._max) or (
+            self.is_dynamic and other.is_dynamic
+        )
+
+    def relaxes(self, other: int | Dimension) -> bool:
+        """True when this dimension allows every length ``other`` allows (or more)."""
+        return self._contains(Dimension(other))
+
+    def refines(self, other: int | Dimension) -> bool:
+        """True when ``other`` allows every length this dimension allows."""
+        return Dimension(other)._contains(self)
+
+    def __len__(self) -> int:
+        """``len(Dimension(5))`` is 5, as in openvino; a dynamic dimension has no length."""
+        return self.get_length()
+
     def to_string(self) -> str:
         return str(self)
 

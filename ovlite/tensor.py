@@ -111,8 +111,8 @@ class Tensor:
 
     def _from_port(self, port: Any, array: Any) -> None:
         """openvino's rules: the port's type and static shape; a dynamic port gives shape [0];
-        an array is viewed with the port's type and shape (a larger one warns, a smaller one
-        is refused)."""
+        an array is viewed with the port's type and shape (a larger one, or one of another
+        type, warns; a smaller one is refused)."""
         element_type = Type.parse(port.get_element_type())
         shape = port.get_partial_shape()
         dims = [0] if shape.is_dynamic else list(shape)
@@ -129,6 +129,14 @@ class Tensor:
                 f"Tensor(port, array): port {port.get_any_name()!r} needs {element_type} "
                 f"{list(dims)} ({needed} bytes), the array has {array.nbytes} bytes "
                 f"({array.dtype}, {list(array.shape)})"
+            )
+        if element_type.bitwidth >= 8 and array.dtype != element_type.to_dtype():
+            warnings.warn(
+                f"Tensor(port, array): the array's type {array.dtype} is not port "
+                f"{port.get_any_name()!r}'s {element_type}; the tensor views its bytes as "
+                f"{element_type}",
+                RuntimeWarning,
+                stacklevel=3,
             )
         if array.nbytes > needed:
             warnings.warn(

@@ -82,7 +82,10 @@ def test_bad_model_files_name_the_file_and_the_problem(
 def test_missing_file_and_wrong_type() -> None:
     with pytest.raises(ov.ModelError, match="no such file"):
         ov.read_model("/nonexistent/model.onnx")
-    with pytest.raises(ov.ModelError, match="path, bytes or onnx.ModelProto"):
+    with pytest.raises(
+        ov.ModelTypeError,
+        match=r"bytes, a binary file object or an onnx.ModelProto, not <class 'int'> \('12'\)",
+    ):
         ov.read_model(12)  # type: ignore[arg-type]
 
 

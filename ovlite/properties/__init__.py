@@ -7,7 +7,7 @@ is read-only.  ``normalize_config`` checks a whole config dict.
 
 from __future__ import annotations
 
-from . import device, hint, intel_auto, intel_cpu, intel_gpu, log, streams
+from . import device, hint, intel_auto, intel_cpu, intel_gpu, intel_npu, log, streams
 from ._any import OVAny
 from ._enum import OvEnum
 from ._keys import (
@@ -130,6 +130,7 @@ __all__ = [
     "value_cache_precision",
     "intel_cpu",
     "intel_gpu",
+    "intel_npu",
     "log",
     "num_streams",
     "weights_path",

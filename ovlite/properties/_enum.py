@@ -6,7 +6,16 @@ import enum
 from typing import Any
 
 
-class OvEnum(enum.Enum):
+class _OvEnumType(enum.EnumMeta):
+    def __getattr__(cls, name: str) -> Any:
+        # pybind11 enums (openvino's) list their members, aliases included, in ``__entries``:
+        # name -> (member, docstring).  Code that walks it runs on these enums too.
+        if name == "__entries":
+            return {key: (member, None) for key, member in cls.__members__.items()}
+        raise AttributeError(name)
+
+
+class OvEnum(enum.Enum, metaclass=_OvEnumType):
     """An enum value as openvino has it: ``.value`` and ``int()`` are openvino's number,
     ``repr`` is ``<PerformanceMode.THROUGHPUT: 2>`` and ``str`` ``PerformanceMode.THROUGHPUT``.
 

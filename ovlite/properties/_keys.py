@@ -58,6 +58,11 @@ class PropertyKey(str):
             return self.name
         if len(value) != 1:
             raise TypeError(f"{self.name}() takes at most one value")
+        if self.read_only:
+            raise ReadOnlyPropertyError(
+                f"{self.name} is read-only: {self.name}() names it and takes no value, "
+                f"not {value[0]!r}"
+            )
         return self.name, OVAny(self.convert(value[0]))
 
     def __repr__(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ._enum import OvEnum
 from ._keys import (
+    any_value,
     define,
     enum_of,
     float_at_least,
@@ -97,3 +98,9 @@ model_distribution_policy = define(
 dynamic_quantization_group_size = define("DYNAMIC_QUANTIZATION_GROUP_SIZE", int_at_least(0))
 kv_cache_precision = define("KV_CACHE_PRECISION", to_element_type)
 activations_scale_factor = define("ACTIVATIONS_SCALE_FACTOR", float_at_least(0.0))
+compiled_blob = define(
+    "COMPILED_BLOB",
+    any_value,
+    doc="A compiled model exported before (a u8 Tensor), for devices that import one.",
+)
+model = define("MODEL_PTR", any_value, doc="The model a setting refers to (AUTO, BATCH).")

@@ -64,3 +64,22 @@ def test_unreadable_model_is_a_runtime_error(tmp_path) -> None:
 )
 def test_every_error_a_ported_program_meets_is_a_runtime_error(error) -> None:
     assert issubclass(error, RuntimeError) and issubclass(error, ov.OvliteError)
+
+
+def test_an_input_key_of_the_wrong_kind_is_a_type_error_naming_it(compiled) -> None:
+    with pytest.raises(TypeError) as info:
+        compiled({0.0: np.zeros((1, 16), np.float32)})
+    assert isinstance(info.value, ov.InputKeyTypeError) and isinstance(info.value, RuntimeError)
+    assert "0.0" in str(info.value) and "float" in str(info.value)
+
+
+def test_a_model_argument_of_the_wrong_kind_is_a_type_error_naming_it() -> None:
+    class NotAPath:
+        def __str__(self) -> str:
+            return "not a path"
+
+    with pytest.raises(TypeError) as info:
+        ov.Core().read_model(model=3, weights=3)  # the model is checked before the weights
+    assert isinstance(info.value, ov.ModelTypeError) and "<class 'int'>" in str(info.value)
+    with pytest.raises(RuntimeError, match="not a path"):
+        ov.compile_model(NotAPath())

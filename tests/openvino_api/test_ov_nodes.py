@@ -87,3 +87,30 @@ def test_parameters_and_results_read_like_openvinos(build, tmp_path) -> None:
         assert str(mine.get_output_partial_shape(0)) == str(other.get_output_partial_shape(0))
         assert mine.input_value(0).get_names() == other.input_value(0).get_names()
     assert [op.get_type_name() for op in ours.get_ordered_ops()][0] == "Parameter"
+
+
+def test_a_compiled_models_ports_have_a_parameter_and_a_result_to_rename() -> None:
+    compiled = ov.Core().compile_model(models.tiny_mlp(batch=1), "CPU")
+    assert ov.ConstOutput is ov.Port and isinstance(compiled.input(0), ov.ConstOutput)
+    parameter, result = compiled.input("x").get_node(), compiled.output(0).get_node()
+    assert parameter.get_type_name() == "Parameter" and parameter.friendly_name == "x"
+    assert result.get_type_name() == "Result" and result.get_element_type() == ov.Type.f32
+    assert compiled.inputs[0].get_node() is parameter  # one node per port
+    parameter.set_friendly_name("input_1")
+    result.friendly_name = "output_1"
+    assert compiled.input(0).get_node().friendly_name == "input_1"
+    assert result.get_friendly_name() == "output_1"
+    assert compiled.input(0).get_any_name() == "x"  # renaming the node keeps the tensor name
+    assert ov.Tensor(compiled.output(0)).shape == result.shape
+
+
+def test_a_nodes_input_leads_to_the_node_making_the_value() -> None:
+    model = ov.read_model(models.tiny_mlp(batch=1))
+    result = model.get_ordered_ops()[-1]
+    source = result.inputs()[0].get_source_output()
+    assert result.get_type_name() == "Result" and source.get_any_name() == "y"
+    assert source.get_node().get_type_name() not in ("Result", "Parameter")  # the operator
+    compiled = ov.Core().compile_model(model, "CPU")
+    value = compiled.output(0).get_node().inputs()[0]
+    assert value.get_index() == 0 and value.get_element_type() == ov.Type.f32
+    assert value.get_partial_shape() == [1, 8] and value.get_source_output() is value

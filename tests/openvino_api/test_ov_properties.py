@@ -133,3 +133,39 @@ def test_a_fact_the_cpu_cannot_change_is_refused_by_name() -> None:
     pcore = props.hint.scheduling_core_type(props.hint.SchedulingCoreType.PCORE_ONLY)
     with pytest.raises(RuntimeError, match="SCHEDULING_CORE_TYPE"):
         core.set_property("CPU", pcore)
+
+
+def test_enum_entries_list_members_and_aliases_as_openvinos_enums_do() -> None:
+    entries = props.hint.Priority.__entries
+    assert list(entries) == ["LOW", "MEDIUM", "HIGH", "DEFAULT"]
+    assert entries["DEFAULT"][0] is props.hint.Priority.MEDIUM
+    first = next(iter(props.log.Level.__entries.values()))[0]
+    assert first is props.log.Level.NO and int(first) == -1
+
+
+def test_a_read_only_key_given_a_value_is_a_type_error_naming_it() -> None:
+    with pytest.raises(TypeError) as info:
+        props.supported_properties("something")
+    assert isinstance(info.value, ov.ReadOnlyPropertyError)
+    assert "SUPPORTED_PROPERTIES" in str(info.value) and "'something'" in str(info.value)
+
+
+def test_a_value_of_the_wrong_type_is_a_type_error_naming_value_and_key() -> None:
+    with pytest.raises(TypeError) as info:
+        props.cache_dir(6)
+    assert isinstance(info.value, ov.PropertyValueError) and isinstance(info.value, RuntimeError)
+    assert "6" in str(info.value) and "CACHE_DIR" in str(info.value)
+
+
+def test_npu_compiled_blob_and_model_keys_have_openvinos_names() -> None:
+    from ovlite.properties import intel_npu
+
+    assert intel_npu.turbo(True) == ("NPU_TURBO", True)
+    assert intel_npu.max_tiles(4)[1].value == 4
+    assert intel_npu.driver_version() == "NPU_DRIVER_VERSION" and intel_npu.driver_version.read_only
+    blob = ov.Tensor(ov.Type.u8, [2, 5])
+    name, value = props.hint.compiled_blob(blob)
+    assert name == "COMPILED_BLOB" and value.value is blob
+    assert props.hint.model() == "MODEL_PTR"
+    with pytest.raises(RuntimeError, match="NPU_TURBO"):  # defined, not honoured: refused by name
+        ov.Core().set_property("CPU", intel_npu.turbo(True))

@@ -108,3 +108,15 @@ def test_same_strings_and_bounds_as_openvino() -> None:
     ours[3] = -1
     ours[2] = ov.Dimension(1, 8)
     assert str(ours) == str(shape)
+
+
+def test_dimension_schemes_relaxing_and_refining() -> None:
+    dynamic, three, four = ov.Dimension(), ov.Dimension(3), ov.Dimension(4)
+    assert dynamic.same_scheme(ov.Dimension()) and three.same_scheme(3)
+    assert not three.same_scheme(four) and not dynamic.same_scheme(four)
+    assert dynamic.relaxes(four) and three.relaxes(three) and not three.relaxes(four)
+    assert not dynamic.refines(four) and four.refines(dynamic) and three.refines(three)
+    assert ov.Dimension(1, 8).relaxes(ov.Dimension(2, 4)) and not ov.Dimension(2, 4).relaxes(8)
+    assert len(ov.Dimension(2)) == 2
+    with pytest.raises(RuntimeError, match=r"\?"):
+        len(dynamic)

@@ -165,3 +165,30 @@ def test_sizes_match_openvino() -> None:
     ours = ov.Tensor(ov.Tensor(array), [0, 1], [2, 3])
     theirs = openvino.Tensor(openvino.Tensor(array), [0, 1], [2, 3])
     assert ours.strides == list(theirs.strides) and ours.is_continuous() == theirs.is_continuous()
+
+
+def test_pack_data_puts_the_first_value_in_the_high_bits_and_unpack_data_reverses_it() -> None:
+    assert ov.helpers.pack_data(np.array([7, 8]), ov.Type.u4).tolist() == [0x78]
+    assert ov.helpers.pack_data(np.array([1, 0, 1]), ov.Type.u1).tolist() == [0b10100000]
+    signed = np.array([[-8, 7, -1]], np.int8)
+    packed = ov.helpers.pack_data(signed, ov.Type.i4)
+    assert ov.helpers.unpack_data(packed, ov.Type.i4, [1, 3]).tolist() == signed.tolist()
+    values = np.random.default_rng(0).integers(0, 16, size=(1, 3, 27, 27)).astype(np.uint8)
+    tensor = ov.Tensor(ov.Type.u4, values.shape)
+    tensor.data[:] = ov.helpers.pack_data(values, tensor.element_type)
+    assert np.array_equal(ov.helpers.unpack_data(tensor.data, ov.Type.u4, tensor.shape), values)
+
+
+def test_pack_data_refuses_values_the_type_cannot_hold_and_types_it_cannot_pack() -> None:
+    with pytest.raises(ov.ArgumentError, match=r"16.*u4.*0\.\.15"):
+        ov.helpers.pack_data(np.array([16]), ov.Type.u4)
+    with pytest.raises(ov.ArgumentError, match="f32"):
+        ov.helpers.pack_data(np.array([1.0]), ov.Type.f32)
+
+
+def test_a_port_tensor_over_an_array_of_another_type_warns_and_views_its_bytes() -> None:
+    model = ov.read_model(models.tiny_mlp(batch=1))  # x: f32 [1, 16]
+    raw = np.ones(64, np.uint8)
+    with pytest.warns(RuntimeWarning, match="uint8.*f32"):
+        tensor = ov.Tensor(model.input(0), raw)
+    assert tensor.element_type == ov.Type.f32 and np.shares_memory(tensor.data, raw)
