@@ -1,12 +1,13 @@
 """``ovlite serve`` driven by perf_analyzer, against the same device in-process and Triton.
 
-    python benchmarks/serve_bench.py [-d CPU] [-t SECONDS] [-c 1 2 4 8] [--models mlp resnet18]
-                                     [--grpc] [--pytriton PYTHON]
+    python benchmarks/serve_bench.py [-d CPU] [--hint THROUGHPUT|LATENCY] [-t SECONDS]
+                                     [-c 1 2 4 8] [--models mlp resnet18] [--grpc]
+                                     [--pytriton PYTHON]
 
 For each model (batch 1) and concurrency C:
 
 - in-process: an ``AsyncInferQueue`` of C requests on the compiled model kept full
-  (``closed_loop``: latencies as perf_analyzer counts them), THROUGHPUT hint;
+  (``closed_loop``: latencies as perf_analyzer counts them), with ``--hint`` (THROUGHPUT);
 - ``ovlite serve`` (same device, same hint) on 127.0.0.1, driven by Triton's perf_analyzer
   (``--concurrency-range C``, time windows of ``-t`` seconds) over HTTP, and over gRPC with
   ``--grpc``; the server's own time per request comes from its ``/metrics`` histogram;
@@ -68,8 +69,10 @@ def closed_loop(queue: ov.AsyncInferQueue, inputs: dict) -> Driver:
     return drive
 
 
-def in_process(path: Path, device: str, inputs: dict, levels: list[int], seconds: float) -> dict:
-    compiled = ov.Core().compile_model(str(path), device, {"PERFORMANCE_HINT": "THROUGHPUT"})
+def in_process(
+    path: Path, device: str, hint: str, inputs: dict, levels: list[int], seconds: float
+) -> dict:
+    compiled = ov.Core().compile_model(str(path), device, {"PERFORMANCE_HINT": hint})
     try:
         return {
             c: measure(closed_loop(ov.AsyncInferQueue(compiled, c), inputs), seconds)
@@ -118,9 +121,11 @@ class PerfAnalyzerRuns:
         return result.rows[0]
 
 
-def serve_rows(path: Path, name: str, device: str, levels, driver, protocols, folder) -> dict:
+def serve_rows(
+    path: Path, name: str, device: str, hint: str, levels, driver, protocols, folder
+) -> dict:
     """{(protocol, C): (Row, server µs per request)} from a real ``ovlite serve``."""
-    flags = ["-m", f"{name}={path}", "-d", device, "--hint", "throughput"]
+    flags = ["-m", f"{name}={path}", "-d", device, "--hint", hint.lower()]
     server = ServerProcess(flags, folder / f"{name}.log", ready_s=120)
     rows = {}
     try:
@@ -201,6 +206,9 @@ def print_table(levels, local, served, triton, protocols) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-d", "--device", default="CPU")
+    parser.add_argument(
+        "--hint", default="THROUGHPUT", type=str.upper, choices=["THROUGHPUT", "LATENCY"]
+    )
     parser.add_argument("-t", "--seconds", type=float, default=3.0, help="window (s)")
     parser.add_argument("-c", "--concurrency", type=int, nargs="+", default=[1, 2, 4, 8])
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
@@ -221,7 +229,7 @@ def main() -> None:
     driver = PerfAnalyzerRuns(executable, args.seconds, folder, args)
     protocols = ["http", "grpc"] if args.grpc else ["http"]
     print(
-        f"device {args.device}, THROUGHPUT hint, {pa.version(executable)}, windows of "
+        f"device {args.device}, {args.hint} hint, {pa.version(executable)}, windows of "
         f"{args.seconds:g} s (-s {args.stability:g} -r {args.max_trials}), "
         f"python {sys.version.split()[0]}"
     )
@@ -232,8 +240,10 @@ def main() -> None:
         shape = [int(d) for d in port.get_partial_shape()]
         inputs = {port.any_name: np.random.default_rng(0).standard_normal(shape, np.float32)}
         print(f"\n{name} {shape}")
-        local = in_process(path, args.device, inputs, args.concurrency, args.seconds)
-        served = serve_rows(path, name, args.device, args.concurrency, driver, protocols, folder)
+        local = in_process(path, args.device, args.hint, inputs, args.concurrency, args.seconds)
+        served = serve_rows(
+            path, name, args.device, args.hint, args.concurrency, driver, protocols, folder
+        )
         triton = None
         if args.pytriton:
             triton = anchor_rows(args.pytriton, folder, name, args.concurrency, driver)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 import ovlite.properties as props
-from ovlite import Model, Type
+from ovlite import CompileError, Model, Type
 from ovlite.plugin import CompiledModel, StreamsExecutor, session_runner, stoppable_session_runner
 from ovlite.properties.hint import ExecutionMode
 
@@ -34,6 +34,12 @@ log = logging.getLogger("ovlite.cpu")
 
 #: Settings that change the optimized graph, and so the cache key.
 GRAPH_SETTINGS = {"optimization": "ORT_ENABLE_ALL", "shared_min_bytes": SHARED_MIN_BYTES}
+
+#: In the configuration reason when the streams could not share the optimized graph.
+UNSHARED_NOTE = (
+    "ONNX Runtime could not load the optimized graph it wrote, so each stream optimizes the "
+    "model itself and holds its own weights"
+)
 
 
 class CPUCompiledModel(CompiledModel):
@@ -61,7 +67,9 @@ class CPUCompiledModel(CompiledModel):
         self._temp_dirs: list[str] = []
         self._finalizer = weakref.finalize(self, _remove_dirs, self._temp_dirs)
 
+        self._graph_note = ""  # set when the streams could not share the optimized graph
         optimized, weights, streams, note = self._compile(model, plan, cache_dir, ort.__version__)
+        note = "; ".join(n for n in (note, self._graph_note) if n)
         #: The one copy of the weights every stream's session reads.
         self.weights: SharedWeights = weights
         self._streams: list[Any] = streams
@@ -160,29 +168,27 @@ class CPUCompiledModel(CompiledModel):
     def _sessions(
         self, model: Model, plan: StreamPlan, optimized: OptimizedModel
     ) -> tuple[SharedWeights, list[Any]]:
-        """Load the shared weights and create one session (or profiled stream) per stream."""
+        """Load the shared weights and create one session (or profiled stream) per stream.
+
+        When ONNX Runtime cannot read back the optimized graph it wrote (Silero VAD: the
+        functions it inlined into ``If`` branches repeat initializer names), each stream
+        optimizes the original model itself instead, with weights of its own."""
         try:
             weights = load_shared_weights(
                 optimized.graph_path, optimized.weights_path, optimized.weights_sha256
             )
-            name = model.friendly_name
-            graph = optimized.graph_path
-
-            def factory(stream: int, prefix: str | None = None) -> Any:
-                options = stream_options(plan, stream, prefix)
-                apply_settings(options, self._session_config)
-                weights.add_to(options)
-                return create_session(graph, options, name)
-
-            if self._profiling:
-                folder = tempfile.mkdtemp(prefix="ovlite-cpu-profile-")
-                self._temp_dirs.append(folder)
-                sessions: list[Any] = [
-                    ProfiledStream(lambda prefix, i=i: factory(i, prefix), folder, i)
-                    for i in range(plan.streams)
-                ]
-            else:
-                sessions = [factory(i) for i in range(plan.streams)]
+            try:
+                sessions = self._stream_sessions(model, plan, optimized.graph_path, weights)
+            except CompileError as exc:
+                log.warning(
+                    "CPU: ONNX Runtime cannot load its optimized graph of %r (%s); each "
+                    "stream optimizes the model itself, without shared weights",
+                    model.friendly_name,
+                    exc,
+                )
+                weights = SharedWeights()
+                sessions = self._stream_sessions(model, plan, model.to_bytes(), weights)
+                self._graph_note = UNSHARED_NOTE
         finally:
             if optimized._tempdir is not None:
                 if self._profiling:  # profiled streams recreate sessions from these files
@@ -191,6 +197,29 @@ class CPUCompiledModel(CompiledModel):
                 else:
                     optimized.discard()
         return weights, sessions
+
+    def _stream_sessions(
+        self, model: Model, plan: StreamPlan, graph: str | bytes, weights: SharedWeights
+    ) -> list[Any]:
+        """One session (or profiled stream) per stream on ``graph``: the optimized graph's
+        path (loaded as it is), or the original model's bytes (optimized by each session)."""
+        name = model.friendly_name
+        optimize = isinstance(graph, bytes)
+
+        def factory(stream: int, prefix: str | None = None) -> Any:
+            options = stream_options(plan, stream, prefix, optimize=optimize)
+            apply_settings(options, self._session_config)
+            weights.add_to(options)
+            return create_session(graph, options, name)
+
+        if not self._profiling:
+            return [factory(i) for i in range(plan.streams)]
+        folder = tempfile.mkdtemp(prefix="ovlite-cpu-profile-")
+        self._temp_dirs.append(folder)
+        return [
+            ProfiledStream(lambda prefix, i=i: factory(i, prefix), folder, i)
+            for i in range(plan.streams)
+        ]
 
     # ---- what it chose ---------------------------------------------------------------------
 

@@ -41,12 +41,19 @@ def optimizer_options(graph_path: str, weights_name: str) -> Any:
     return options
 
 
-def stream_options(plan: StreamPlan, stream: int, profile_prefix: str | None = None) -> Any:
-    """Options for stream ``stream``'s session over an already optimized graph."""
+def stream_options(
+    plan: StreamPlan, stream: int, profile_prefix: str | None = None, optimize: bool = False
+) -> Any:
+    """Options for stream ``stream``'s session over an already optimized graph, or with
+    ``optimize`` over the original model (which the session then optimizes itself)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    options.graph_optimization_level = (
+        ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if optimize
+        else ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    )
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.intra_op_num_threads = plan.threads
     options.inter_op_num_threads = 1
