@@ -67,9 +67,7 @@ class CPUCompiledModel(CompiledModel):
         self._temp_dirs: list[str] = []
         self._finalizer = weakref.finalize(self, _remove_dirs, self._temp_dirs)
 
-        self._graph_note = ""  # set when the streams could not share the optimized graph
         optimized, weights, streams, note = self._compile(model, plan, cache_dir, ort.__version__)
-        note = "; ".join(n for n in (note, self._graph_note) if n)
         #: The one copy of the weights every stream's session reads.
         self.weights: SharedWeights = weights
         self._streams: list[Any] = streams
@@ -136,7 +134,7 @@ class CPUCompiledModel(CompiledModel):
         optimize = _optimizer(model.friendly_name)
         if cache_dir is None:
             optimized = build_temporary(model_bytes, optimize)
-            return (optimized, *self._sessions(model, plan, optimized), "")
+            return (optimized, *self._sessions(model, plan, optimized, ""))
 
         cache = ModelCache(cache_dir)
         key = cache_key(model_bytes, ort_version, GRAPH_SETTINGS)
@@ -144,7 +142,7 @@ class CPUCompiledModel(CompiledModel):
         optimized = cache.lookup(key, ort_version)
         if optimized is not None:
             try:
-                return (optimized, *self._sessions(model, plan, optimized), "loaded from cache")
+                return (optimized, *self._sessions(model, plan, optimized, "loaded from cache"))
             except Exception as exc:  # whatever fails with a cached entry, rebuild it
                 log.warning(
                     "CPU: cache entry %s for %r failed to load (%s); rebuilding",
@@ -163,16 +161,18 @@ class CPUCompiledModel(CompiledModel):
             )
             optimized = build_temporary(model_bytes, optimize)
             note = f"cache not written ({exc})"
-        return (optimized, *self._sessions(model, plan, optimized), note)
+        return (optimized, *self._sessions(model, plan, optimized, note))
 
     def _sessions(
-        self, model: Model, plan: StreamPlan, optimized: OptimizedModel
-    ) -> tuple[SharedWeights, list[Any]]:
-        """Load the shared weights and create one session (or profiled stream) per stream.
+        self, model: Model, plan: StreamPlan, optimized: OptimizedModel, note: str
+    ) -> tuple[SharedWeights, list[Any], str]:
+        """Load the shared weights and create one session (or profiled stream) per stream;
+        returns them with ``note`` (what the cache did) for the configuration reason.
 
         When ONNX Runtime cannot read back the optimized graph it wrote (Silero VAD: the
         functions it inlined into ``If`` branches repeat initializer names), each stream
-        optimizes the original model itself instead, with weights of its own."""
+        optimizes the original model itself instead, with weights of its own, and the note
+        says so."""
         try:
             weights = load_shared_weights(
                 optimized.graph_path, optimized.weights_path, optimized.weights_sha256
@@ -188,7 +188,7 @@ class CPUCompiledModel(CompiledModel):
                 )
                 weights = SharedWeights()
                 sessions = self._stream_sessions(model, plan, model.to_bytes(), weights)
-                self._graph_note = UNSHARED_NOTE
+                note = f"{note}; {UNSHARED_NOTE}" if note else UNSHARED_NOTE
         finally:
             if optimized._tempdir is not None:
                 if self._profiling:  # profiled streams recreate sessions from these files
@@ -196,7 +196,7 @@ class CPUCompiledModel(CompiledModel):
                     optimized._tempdir = None
                 else:
                     optimized.discard()
-        return weights, sessions
+        return weights, sessions, note
 
     def _stream_sessions(
         self, model: Model, plan: StreamPlan, graph: str | bytes, weights: SharedWeights
