@@ -326,8 +326,9 @@ class Core:
         there for code written for openvino's IR: only ``None`` or an empty ``b""``.
         """
         _check_no_weights("compile_model", weights)
-        compiled = CompiledModel(self._compile(model, device_name, config))
-        compiled.compile_config = props.normalize_config(config)
+        device_model, checked = self._compile(model, device_name, config)
+        compiled = CompiledModel(device_model)
+        compiled.compile_config = checked
         return compiled
 
     def import_model(
@@ -351,13 +352,14 @@ class Core:
     ) -> DeviceCompiledModel:
         """Compile ``model`` for a meta device's child as :meth:`compile_model` does, and
         return the device's compiled model (part of :class:`ovlite.plugin.DeviceHost`)."""
-        return self._compile(model, spec, config)
+        return self._compile(model, spec, config)[0]
 
     def _compile(
         self, model: Any, device_name: str | DeviceSpec | None, config: Mapping[Any, Any] | None
-    ) -> DeviceCompiledModel:
+    ) -> tuple[DeviceCompiledModel, dict[str, Any]]:
         """The device's compiled model, with the settings the core applies itself
-        (``OVLITE_INFERENCE_TIMEOUT``) in its properties."""
+        (``OVLITE_INFERENCE_TIMEOUT``) in its properties, and ``config`` as checked (which
+        ``export_model`` keeps: it can be checked only once the device's plugin is loaded)."""
         model = read_model(model)
         spec = parse_device(device_name if device_name is not None else "AUTO")
         device, spec = self._named_device(spec)  # first: loading plugins registers its keys
@@ -397,7 +399,7 @@ class Core:
                 (time.perf_counter() - started) * 1000,
                 {k: compiled.get_property(k) for k in compiled.supported_properties()},
             )
-        return compiled
+        return compiled, checked
 
     def _batch_automatically(
         self,

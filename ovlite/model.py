@@ -282,8 +282,8 @@ def read_model(model: str | os.PathLike | bytes | onnx.ModelProto | Model) -> Mo
             proto = onnx.load(path)
         except Exception as exc:
             raise ModelError(f"cannot read {origin}: not a valid ONNX model ({exc})") from exc
-    else:  # check_model_argument let it through: an object of another kind
-        check_model_argument(None)
+    else:  # check_model_argument lets through exactly the kinds handled above
+        raise AssertionError(f"read_model has no branch for {type(model).__name__}")
     if not proto.graph.node and not proto.graph.output:
         raise ModelError(f"cannot read {origin}: it holds no ONNX graph (empty or not ONNX)")
     try:
