@@ -33,8 +33,9 @@ def _input(array: np.ndarray) -> list[httpclient.InferInput]:
     return [tensor]
 
 
-def _raw_post(url: str, array: np.ndarray) -> tuple[int, dict[str, str], bytes]:
-    """One binary-extension infer request without tritonclient, to see status and headers."""
+def _binary_request(array: np.ndarray) -> tuple[bytes, bytes]:
+    """The JSON header of a binary-extension infer request for ``array`` as input, and the
+    whole body (the header, then the array's bytes)."""
     header = json.dumps(
         {
             "inputs": [
@@ -48,9 +49,15 @@ def _raw_post(url: str, array: np.ndarray) -> tuple[int, dict[str, str], bytes]:
             "outputs": [{"name": "logits", "parameters": {"binary_data": False}}],
         }
     ).encode()
+    return header, header + array.tobytes()
+
+
+def _raw_post(url: str, array: np.ndarray) -> tuple[int, dict[str, str], bytes]:
+    """One binary-extension infer request without tritonclient, to see status and headers."""
+    header, body = _binary_request(array)
     request = urllib.request.Request(
         f"http://{url}/v2/models/resnet/infer",
-        header + array.tobytes(),
+        body,
         {"Inference-Header-Content-Length": str(len(header))},
         method="POST",
     )
@@ -178,20 +185,7 @@ def _header_only(url: str, array: np.ndarray) -> tuple[socket.socket, bytes]:
     """Open an infer request with ``Expect: 100-continue`` and send its headers but not its
     body; returns the socket once the server answered 100 Continue (the request is then in
     flight: the application is reading its body), and the body still to send."""
-    header = json.dumps(
-        {
-            "inputs": [
-                {
-                    "name": "input",
-                    "shape": list(array.shape),
-                    "datatype": "FP32",
-                    "parameters": {"binary_data_size": array.nbytes},
-                }
-            ],
-            "outputs": [{"name": "logits", "parameters": {"binary_data": False}}],
-        }
-    ).encode()
-    body = header + array.tobytes()
+    header, body = _binary_request(array)
     host, port = url.split(":")
     connection = socket.create_connection((host, int(port)), timeout=120)
     connection.sendall(
