@@ -85,14 +85,26 @@ class Verdict:
         }
 
 
+#: The models that run in a few microseconds, where issue 16 asks for less of THROUGHPUT.
+SMALL_MODELS = ("tiny_mlp", "silero_vad")
+LARGE_MODELS = ("resnet18", "ocr_det", "ocr_rec")
+
 TARGETS = (
     Target(
         "ovlite THROUGHPUT hint >= 0.97x best raw ORT grid configuration (req/s)",
-        None,
+        LARGE_MODELS,
         "throughput",
         OVLITE_THROUGHPUT,
         ORT_GRID_BEST,
         0.97,
+    ),
+    Target(
+        "ovlite THROUGHPUT hint >= 0.5x best raw ORT grid configuration (req/s)",
+        SMALL_MODELS,
+        "throughput",
+        OVLITE_THROUGHPUT,
+        ORT_GRID_BEST,
+        0.5,
     ),
     Target(
         "ovlite LATENCY hint median latency <= 1.05x one plain ORT session",
@@ -112,20 +124,20 @@ TARGETS = (
         3.0,
     ),
     Target(
-        "ovlite sync infer loop >= 0.8x raw session.run loop (req/s)",
+        "ovlite sync infer loop >= 0.9x raw session.run loop (req/s)",
         ("tiny_mlp",),
         "throughput",
         OVLITE_LATENCY,
         ORT_PLAIN,
-        0.8,
+        0.9,
     ),
     Target(
-        "ovlite AsyncInferQueue >= 2x openvino AsyncInferQueue (f32, req/s)",
+        "ovlite AsyncInferQueue >= 2.5x openvino AsyncInferQueue (f32, req/s)",
         ("silero_vad",),
         "throughput",
         OVLITE_THROUGHPUT,
         OPENVINO_F32_THROUGHPUT,
-        2.0,
+        2.5,
     ),
 )
 

@@ -371,7 +371,9 @@ class Core:
             )
         merged = self._compile_config(device, spec, checked)
         core_settings = {key: merged.pop(key) for key in CORE_KEYS & merged.keys()}
-        batching = {} if device.is_meta else {k: merged.pop(k) for k in BATCH_KEYS & merged.keys()}
+        batching = {} if device.is_meta else {k: merged[k] for k in BATCH_KEYS & merged.keys()}
+        for key in batching.keys() - device.config_keys:  # a device may batch on its own too
+            del merged[key]
         if not device.is_meta:
             device.check_config(merged)
         self._check_bounds(device, spec, merged)

@@ -17,6 +17,9 @@ in ovlite may change without notice.
   :func:`same_version`, :func:`canonical_name`).
 - Model statistics for hints (:func:`flops`, :func:`parameter_bytes`,
   :func:`activation_bytes`; these load ``onnx``, so import them where they are used).
+- Batching: :class:`StreamBatching` makes a :class:`StreamsExecutor` stack queued jobs into
+  one run; :func:`plan_batching` checks that a model carries the batch in dim 0 (it loads
+  ``onnx`` too).
 - ``hookimpl`` marks a plugin's ``ovlite_devices`` hook; ``PLUGIN_API_VERSION`` is the
   contract version this core implements (declare ``OVLITE_PLUGIN_API = 2`` in the plugin).
 
@@ -48,9 +51,11 @@ from .onnxruntime_install import InstallReport, canonical_name, same_version
 from .onnxruntime_install import inspect as inspect_onnxruntime_install
 from .onnxruntime_install import use_commands as onnxruntime_use_commands
 from .settings import Setting
+from .stream_batching import StreamBatching
 from .streams import StreamsExecutor, in_worker_thread
 
 if TYPE_CHECKING:
+    from .meta.batch_plan import plan_batching
     from .models import activation_bytes, flops
 
 #: Loaded on first use: these import onnx.
@@ -62,6 +67,10 @@ def __getattr__(name: str) -> Any:
         from . import models
 
         return getattr(models, name)
+    if name == "plan_batching":
+        from .meta.batch_plan import plan_batching
+
+        return plan_batching
     raise AttributeError(f"module 'ovlite.plugin' has no attribute {name!r}")
 
 
@@ -81,6 +90,7 @@ __all__ = [
     "Model",
     "Port",
     "Setting",
+    "StreamBatching",
     "StreamsExecutor",
     "activation_bytes",
     "canonical_name",
@@ -91,6 +101,7 @@ __all__ = [
     "inspect_onnxruntime_install",
     "is_device_tensor",
     "parse_device",
+    "plan_batching",
     "provider_availability",
     "query_placement",
     "reset_after_fork",

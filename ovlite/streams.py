@@ -16,6 +16,10 @@ also passes ``run_stoppable(context, inputs, stop)``; a sync call under a timeou
 and the timeout stops the run instead of the caller handing the job to a worker and waiting.
 A worker runs a watched job with it too, so a job that expired gives its stream back.
 ``run_stoppable`` uses only ``stop.on_stop(fn)``.
+
+Given a :class:`~ovlite.stream_batching.StreamBatching`, a worker that takes a job also takes
+the jobs queued behind it that stack with it and runs them as one batch (see
+:mod:`ovlite.stream_batching`).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ import numpy as np
 from .errors import DeviceClosedError, InferenceError, OvliteError, RequestCancelledError
 from .fork import reset_after_fork
 from .jobs import Job
+from .stream_batching import ALONE, StreamBatching, split_outputs, stack_inputs, stack_key
 
 if TYPE_CHECKING:
     from .watchdog import StopSignal
@@ -95,12 +100,15 @@ class StreamsExecutor(Generic[Context]):
         run: RunFunction,
         name: str,
         run_stoppable: StoppableRunFunction | None = None,
+        batching: StreamBatching | None = None,
     ) -> None:
         if not contexts:
             raise ValueError("a streams executor needs at least one context")
         self.name = name
         #: ``run_stoppable(context, inputs, stop)`` when the device can stop a run, else None
         self.run_stoppable = run_stoppable
+        #: how queued jobs are stacked into one run, or None: each job runs alone
+        self.batching = batching
         # ``_run``: a plain function, held as it is (one call less per inference than through
         # ``_run_ref``); ``None`` for a bound method, which only ``_run_ref`` holds (weakly)
         self._run: RunFunction | None = None
@@ -235,14 +243,16 @@ class StreamsExecutor(Generic[Context]):
         """Start one worker per context; the caller holds ``_lock``."""
         for index in range(self._num_streams):
             thread = threading.Thread(
-                target=self._work, name=f"{self.name}-stream{index}", daemon=True
+                target=self._work if self.batching is None else self._work_in_batches,
+                name=f"{self.name}-stream{index}",
+                daemon=True,
             )
             thread.start()
             self._threads.append(thread)
         _running.add(self)
 
     def _work(self) -> None:
-        jobs, idle, execute = self._jobs, self._idle, self._execute
+        jobs, idle, execute, deliver = self._jobs, self._idle, self._execute, self._deliver
         _worker.executor = self
         while True:
             job = jobs.get()
@@ -255,25 +265,85 @@ class StreamsExecutor(Generic[Context]):
                 # free before the job's callback runs: the callback may infer on this model
                 idle.put(context)
             if outcome is not None:
-                try:
-                    outputs, info, error = outcome
-                    if error is None:
-                        job.set_result(outputs, info)
-                    else:
-                        job.set_error(error)
-                except BaseException:  # a callback broke the contract; keep the stream alive
-                    log.exception("%s: unexpected error after a job finished", self.name)
+                deliver(job, outcome)
             job = outcome = None  # do not keep the finished job (and its request) alive
 
+    def _work_in_batches(self) -> None:
+        """A worker's loop with batching: each job comes with the queued jobs that stack
+        with it (up to ``max_jobs``); the first that does not is held for the next round."""
+        jobs, limit = self._jobs, self.batching.max_jobs  # type: ignore[union-attr]
+        _worker.executor = self
+        held: Any = None
+        while True:
+            job = jobs.get() if held is None else held
+            held = None
+            if job is _STOP:
+                return
+            batch = [job]
+            key = stack_key(job)
+            while key is not ALONE and len(batch) < limit:
+                try:
+                    more = jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if more is _STOP or stack_key(more) != key:
+                    held = more
+                    break
+                batch.append(more)
+            self._run_batch([job for job in batch if job.begin()])
+            job = more = batch = None  # do not keep finished jobs (and their requests) alive
+
+    def _run_batch(self, batch: list[Job]) -> None:
+        """Run claimed jobs as one inference and give each its rows; one by one when there
+        is one job, or when the batched run fails or its outputs do not follow the batch
+        (each job then gets its own result or error: none is lost to another's)."""
+        if len(batch) > 1:
+            run = self._run or self._run_ref()
+            parts = None
+            if run is not None:
+                context = self._idle.get()
+                try:
+                    outputs, info = run(context, stack_inputs(batch))
+                    parts = split_outputs(outputs, batch)
+                except BaseException as exc:  # each job runs alone below and meets its own
+                    log.debug("%s: a batch of %d failed (%r); alone", self.name, len(batch), exc)
+                finally:
+                    self._idle.put(context)
+            if parts is not None:
+                for job, rows in zip(batch, parts, strict=True):
+                    self._deliver(job, (rows, info, None))
+                return
+        for job in batch:
+            context = self._idle.get()
+            try:
+                outcome = self._run_claimed(context, job)
+            finally:
+                self._idle.put(context)
+            self._deliver(job, outcome)
+
+    def _deliver(self, job: Job, outcome: tuple[Any, Any, BaseException | None]) -> None:
+        try:
+            outputs, info, error = outcome
+            if error is None:
+                job.set_result(outputs, info)
+            else:
+                job.set_error(error)
+        except BaseException:  # a callback broke the contract; keep the stream alive
+            log.exception("%s: unexpected error after a job finished", self.name)
+
     def _execute(self, context: Context, job: Job) -> tuple[Any, Any, BaseException | None] | None:
-        """Run ``job`` on ``context``: ``(outputs, info, error)``, ``None`` if it was cancelled.
+        """Run ``job`` on ``context``: ``(outputs, info, error)``, ``None`` if it was cancelled."""
+        if not job.begin():
+            return None
+        return self._run_claimed(context, job)
+
+    def _run_claimed(self, context: Context, job: Job) -> tuple[Any, Any, BaseException | None]:
+        """Run a job already claimed with ``begin()``: ``(outputs, info, error)``.
 
         Every exception the device raises ends the job, ``SystemExit`` and
         ``KeyboardInterrupt`` included (as an :class:`InferenceError` caused by them): the
         worker thread is ovlite's, so the job's owner is where they belong.
         """
-        if not job.begin():
-            return None
         run = self._run or self._run_ref()
         if run is None:
             return None, None, RequestCancelledError(f"{self.name} was garbage-collected")

@@ -14,10 +14,16 @@ import numpy as np
 
 import ovlite.properties as props
 from ovlite import CompileError, Model, Type
-from ovlite.plugin import CompiledModel, StreamsExecutor, session_runner, stoppable_session_runner
-from ovlite.properties.hint import ExecutionMode
+from ovlite.plugin import (
+    CompiledModel,
+    StreamBatching,
+    StreamsExecutor,
+    session_runner,
+    stoppable_session_runner,
+)
+from ovlite.properties.hint import ExecutionMode, PerformanceMode
 
-from . import topology
+from . import batching, topology
 from .cache import ModelCache, OptimizedModel, build_temporary, cache_key
 from .hints import Settings, StreamPlan, model_cost, plan_streams
 from .profiling import ProfiledStream
@@ -67,12 +73,19 @@ class CPUCompiledModel(CompiledModel):
         self._temp_dirs: list[str] = []
         self._finalizer = weakref.finalize(self, _remove_dirs, self._temp_dirs)
 
-        optimized, weights, streams, note = self._compile(model, plan, cache_dir, ort.__version__)
+        allow_batching = bool(config.get(props.hint.allow_auto_batching.name, True))
+        choice = batching.candidate(
+            model,
+            throughput=settings.hint != PerformanceMode.LATENCY,
+            allowed=allow_batching,
+            profiling=self._profiling,
+        )
+        optimized, weights, streams, note = self._compile(
+            choice.session_model, plan, cache_dir, ort.__version__
+        )
         #: The one copy of the weights every stream's session reads.
         self.weights: SharedWeights = weights
         self._streams: list[Any] = streams
-        reason = plan.reason + (f"; {note}" if note else "")
-        log.debug("CPU: compiled %r: %s", model.friendly_name, reason)
 
         output_names = [port.any_name for port in model.outputs]
         input_names = [port.any_name for port in model.inputs]
@@ -92,11 +105,22 @@ class CPUCompiledModel(CompiledModel):
             info = MappingProxyType({"device": device_name})
             run = session_runner(output_names, input_names, info, *types)
             run_stoppable = stoppable_session_runner(output_names, input_names, info, *types)
+        batched, batching_note = choice.candidate, choice.note
+        if batched:
+            batched, batching_note = batching.probe(choice.session_model, run, contexts[0])
+        #: whether streams stack queued requests into one inference (see batching.py)
+        self.batches_requests = batched
+        requests = plan.optimal_requests
+        if batched:
+            requests = max(requests, batching.BATCHED_REQUESTS)
+        reason = "; ".join(part for part in (plan.reason, note, batching_note) if part)
+        log.debug("CPU: compiled %r: %s", model.friendly_name, reason)
         executor = StreamsExecutor(
             contexts=contexts,
             run=run,
             name=f"{device_name}:{model.friendly_name}",
             run_stoppable=run_stoppable,
+            batching=StreamBatching(batching.MAX_JOBS) if batched else None,
         )
 
         super().__init__(
@@ -118,7 +142,8 @@ class CPUCompiledModel(CompiledModel):
                 props.enable_profiling.name: self._profiling,
                 props.intel_cpu.denormals_optimization.name: denormals,
                 props.log.level.name: log_level,
-                props.optimal_number_of_infer_requests.name: plan.optimal_requests,
+                props.optimal_number_of_infer_requests.name: requests,
+                props.hint.allow_auto_batching.name: allow_batching,
                 props.configuration_reason.name: reason,
                 props.execution_devices.name: [device_name],
             },

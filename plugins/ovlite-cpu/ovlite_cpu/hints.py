@@ -18,6 +18,9 @@ threads.  Cores are the physical cores (logical CPUs with ``ENABLE_HYPER_THREADI
 process may use after its affinity mask and cgroup quota.  Nothing is oversubscribed unless
 asked for explicitly; threads spin while waiting for work only when a single stream runs
 within the cores; every stream uses one inter-op thread and sequential execution.
+
+Whether the streams also batch queued requests (THROUGHPUT on a small model) is decided once
+the sessions exist, by ``batching.py``.
 """
 
 from __future__ import annotations
