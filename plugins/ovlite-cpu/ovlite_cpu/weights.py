@@ -6,6 +6,11 @@ on it (no copy), and hands the same ``OrtValue`` objects to every stream's sessi
 ``SessionOptions.add_initializer``.  ONNX Runtime then uses the caller's memory instead of
 loading its own copy, so N streams hold the weights once.  The buffer and the ``OrtValue``
 objects must outlive the sessions: the compiled model keeps this object.
+
+The buffer starts on a page boundary (:func:`read_aligned`).  ONNX Runtime's writer places
+each initializer at a 64-byte aligned offset of the file, and numpy's own buffers start 16
+bytes past one (glibc's large allocations), which put every weight 16 bytes off a cache line:
+ResNet-18 ran 2-4% slower on such weights than on ONNX Runtime's own copy.
 """
 
 from __future__ import annotations
@@ -18,6 +23,10 @@ from typing import Any
 import numpy as np
 
 from ovlite import CompileError
+
+#: Where the weights buffer starts: a page, so that every 64-byte aligned offset of the file
+#: is 64-byte aligned in memory too.
+BUFFER_ALIGNMENT = 4096
 
 
 class CorruptWeightsError(CompileError):
@@ -58,7 +67,7 @@ def load_shared_weights(
 
     if weights_path is None:
         return SharedWeights()
-    buffer = np.fromfile(weights_path, dtype=np.uint8)
+    buffer = read_aligned(weights_path)
     if expected_sha256 is not None and hashlib.sha256(buffer).hexdigest() != expected_sha256:
         raise CorruptWeightsError(f"weights file {weights_path} does not match its cache entry")
     graph = onnx.load(graph_path, load_external_data=False)
@@ -83,3 +92,15 @@ def load_shared_weights(
         shared.arrays[tensor.name] = array
         shared.nbytes += length
     return shared
+
+
+def read_aligned(path: str, alignment: int = BUFFER_ALIGNMENT) -> np.ndarray:
+    """The file's bytes in a uint8 array whose data starts at a multiple of ``alignment``."""
+    size = os.path.getsize(path)
+    raw = np.empty(size + alignment, dtype=np.uint8)
+    start = -raw.ctypes.data % alignment
+    buffer = raw[start : start + size]  # a view: it keeps ``raw`` alive
+    with open(path, "rb") as file:
+        if file.readinto(memoryview(buffer)) != size:
+            raise CorruptWeightsError(f"weights file {path} changed while it was read")
+    return buffer
