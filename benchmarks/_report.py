@@ -15,6 +15,8 @@ ORT_GRID_BEST = "ort.grid.best"
 OVLITE_LATENCY = "ovlite.latency"
 OVLITE_THROUGHPUT = "ovlite.throughput"
 OPENVINO_F32_THROUGHPUT = "openvino.f32.throughput"
+#: Prefix of the rows measured again in alternation; a target judges them when it has both.
+CONFIRMED = "confirm."
 
 
 class NotRun(Exception):
@@ -152,6 +154,9 @@ def judge(model: str, rows: Sequence[Row], target: Target) -> Verdict:
     """Check one target against one model's rows."""
     by_key = {row.key: row for row in rows}
     parts = [by_key.get(target.numerator), by_key.get(target.denominator)]
+    alternated = [by_key.get(CONFIRMED + key) for key in (target.numerator, target.denominator)]
+    if all(row is not None and row.sample is not None for row in alternated):
+        parts = alternated
     missing = [row for row in parts if row is None or row.sample is None]
     if missing:
         reason = "; ".join(f"{row.label}: {row.note}" for row in missing if row is not None)
@@ -160,7 +165,8 @@ def judge(model: str, rows: Sequence[Row], target: Target) -> Verdict:
     if value is None:
         return Verdict(model, target, "n/a", None, "nothing was measured")
     passed = value <= target.threshold if target.at_most else value >= target.threshold
-    return Verdict(model, target, "PASS" if passed else "FAIL", value)
+    how = "alternated" if parts is alternated else ""
+    return Verdict(model, target, "PASS" if passed else "FAIL", value, how)
 
 
 def judge_all(results: dict[str, list[Row]]) -> list[Verdict]:
