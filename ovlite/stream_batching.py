@@ -1,10 +1,13 @@
 """Opportunistic batching for a :class:`~ovlite.streams.StreamsExecutor`.
 
 A worker that takes a job also takes the jobs queued behind it that stack with it (the same
-element types and the same shapes past dim 0) and runs them as one inference, their inputs
-concatenated along dim 0; each job then gets its rows of every output.  Nothing waits for a
+element types and the same shapes past dim 0), up to a number of rows, and runs them as one
+inference, their inputs concatenated along dim 0; each job then gets its rows of every output
+(views of the batch's output arrays).  Nothing waits for a
 batch to fill: batches form only from jobs that queued while every stream was busy, so a
-request that finds a stream free runs alone, exactly as without batching.
+request that finds a stream free runs alone, exactly as without batching.  The first queued
+job that does not stack ends the batch and is held by that worker for its next one, so it
+waits for one batch at most (the batches are of models that run in microseconds).
 
 This pays where a model runs in microseconds: handing each inference between Python threads
 costs more than the inference itself, and one hand-off per batch instead of one per job is
@@ -30,13 +33,14 @@ ALONE = None
 
 @dataclasses.dataclass(frozen=True)
 class StreamBatching:
-    """Opportunistic batching: at most ``max_jobs`` queued jobs are stacked into one run."""
+    """Opportunistic batching: queued jobs are stacked into one run of at most ``max_rows``
+    rows (dim 0) in all; a job with more rows than that runs alone."""
 
-    max_jobs: int
+    max_rows: int
 
     def __post_init__(self) -> None:
-        if self.max_jobs < 2:
-            raise ValueError(f"StreamBatching needs max_jobs >= 2, not {self.max_jobs}")
+        if self.max_rows < 2:
+            raise ValueError(f"StreamBatching needs max_rows >= 2, not {self.max_rows}")
 
 
 def stack_key(job: Job) -> tuple[Any, ...] | None:
@@ -58,6 +62,11 @@ def stack_key(job: Job) -> tuple[Any, ...] | None:
     return tuple(key) if key else ALONE
 
 
+def rows_of(job: Job) -> int:
+    """The job's rows (dim 0 of its inputs); call only for a job :func:`stack_key` stacks."""
+    return job.inputs[0].shape[0]
+
+
 def stack_inputs(jobs: Sequence[Job]) -> list[np.ndarray]:
     """The jobs' inputs concatenated along dim 0, one array per model input."""
     return [np.concatenate(column) for column in zip(*(job.inputs for job in jobs), strict=True)]
@@ -68,7 +77,7 @@ def split_outputs(
 ) -> list[list[np.ndarray]] | None:
     """Each job's rows of every output (views), or ``None`` when an output's dim 0 is not
     the batch (the jobs must then run one by one)."""
-    rows = [job.inputs[0].shape[0] for job in jobs]
+    rows = [rows_of(job) for job in jobs]
     total = sum(rows)
     for output in outputs:
         if getattr(output, "ndim", 0) == 0 or output.shape[0] != total:
@@ -82,4 +91,4 @@ def split_outputs(
     return parts
 
 
-__all__ = ["ALONE", "StreamBatching", "split_outputs", "stack_inputs", "stack_key"]
+__all__ = ["ALONE", "StreamBatching", "rows_of", "split_outputs", "stack_inputs", "stack_key"]

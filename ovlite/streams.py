@@ -40,7 +40,14 @@ import numpy as np
 from .errors import DeviceClosedError, InferenceError, OvliteError, RequestCancelledError
 from .fork import reset_after_fork
 from .jobs import Job
-from .stream_batching import ALONE, StreamBatching, split_outputs, stack_inputs, stack_key
+from .stream_batching import (
+    ALONE,
+    StreamBatching,
+    rows_of,
+    split_outputs,
+    stack_inputs,
+    stack_key,
+)
 
 if TYPE_CHECKING:
     from .watchdog import StopSignal
@@ -133,6 +140,8 @@ class StreamsExecutor(Generic[Context]):
         self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()  # guards _closed, _threads and the order of queue puts
+        #: set by _stop_now (the interpreter is exiting): jobs a worker still holds are refused
+        self._stopped_because: str | None = None
         _running.discard(self)
 
     _after_fork = _start_afresh
@@ -270,8 +279,9 @@ class StreamsExecutor(Generic[Context]):
 
     def _work_in_batches(self) -> None:
         """A worker's loop with batching: each job comes with the queued jobs that stack
-        with it (up to ``max_jobs``); the first that does not is held for the next round."""
-        jobs, limit = self._jobs, self.batching.max_jobs  # type: ignore[union-attr]
+        with it (up to ``max_rows`` rows); the first that does not is held for the next
+        round (or refused, when the interpreter is exiting meanwhile)."""
+        jobs, limit = self._jobs, self.batching.max_rows  # type: ignore[union-attr]
         _worker.executor = self
         held: Any = None
         while True:
@@ -279,17 +289,22 @@ class StreamsExecutor(Generic[Context]):
             held = None
             if job is _STOP:
                 return
+            if self._stopped_because is not None:  # a held job: _stop_now did not see it
+                job.refuse(RequestCancelledError(f"{self.name} {self._stopped_because}"))
+                continue
             batch = [job]
             key = stack_key(job)
-            while key is not ALONE and len(batch) < limit:
+            rows = 0 if key is ALONE else rows_of(job)
+            while key is not ALONE and rows < limit:
                 try:
                     more = jobs.get_nowait()
                 except queue.Empty:
                     break
-                if more is _STOP or stack_key(more) != key:
+                if more is _STOP or stack_key(more) != key or rows + rows_of(more) > limit:
                     held = more
                     break
                 batch.append(more)
+                rows += rows_of(more)
             self._run_batch([job for job in batch if job.begin()])
             job = more = batch = None  # do not keep finished jobs (and their requests) alive
 
@@ -369,6 +384,7 @@ class StreamsExecutor(Generic[Context]):
         """Cancel every queued job and tell each worker to stop after its current one."""
         with self._lock:
             self._closed = True
+            self._stopped_because = reason
             workers = list(self._threads)
             queued = self._take_queued()
             for _ in workers:

@@ -39,8 +39,8 @@ class NumpyDevice:
         return [x * 2, np.full((x.shape[0], 1), x.shape[0])], {"device": "NUMPY"}
 
 
-def executor(device: NumpyDevice, max_jobs: int = 8) -> StreamsExecutor:
-    return StreamsExecutor(["ctx"], device.run, "NUMPY:m", batching=StreamBatching(max_jobs))
+def executor(device: NumpyDevice, max_rows: int = 8) -> StreamsExecutor:
+    return StreamsExecutor(["ctx"], device.run, "NUMPY:m", batching=StreamBatching(max_rows))
 
 
 def finished() -> tuple[list[Job], threading.Semaphore, Callable[[Job], None]]:
@@ -98,15 +98,27 @@ def test_jobs_with_different_row_counts_stack_and_split_by_their_rows():
         np.testing.assert_array_equal(job.outputs[0], np.full((n, 3), 2 * n))
 
 
-def test_a_batch_is_at_most_max_jobs():
+def test_a_batch_is_at_most_max_rows():
     device = NumpyDevice()
-    ex = executor(device, max_jobs=4)
+    ex = executor(device, max_rows=4)
     done, count, on_done = finished()
     jobs = [Job([np.full((1, 3), i, np.float32)], on_done) for i in range(10)]
     queue_behind_a_busy_stream(ex, device, jobs)
     wait_for(count, 10)
     assert device.batches == [1, 4, 4, 2]
     assert sorted(float(job.outputs[0][0, 0]) for job in jobs) == [2.0 * i for i in range(10)]
+
+
+def test_rows_not_jobs_are_counted_and_a_job_that_would_overflow_starts_the_next_batch():
+    device = NumpyDevice()
+    ex = executor(device, max_rows=4)
+    done, count, on_done = finished()
+    sizes = [3, 2, 2, 6]  # 3 | 2+2 | 6 (more than max_rows: alone)
+    jobs = [Job([np.full((n, 3), n, np.float32)], on_done) for n in sizes]
+    queue_behind_a_busy_stream(ex, device, jobs)
+    wait_for(count, 4)
+    assert device.batches == [1, 3, 4, 6]
+    assert [job.outputs[0].shape[0] for job in jobs] == sizes
 
 
 def test_a_job_that_does_not_stack_ends_the_batch_and_runs_next():
@@ -185,13 +197,47 @@ def test_outputs_that_do_not_follow_the_batch_make_each_job_run_alone():
 
 def test_close_runs_every_queued_job_once():
     device = NumpyDevice()
-    ex = executor(device, max_jobs=3)
+    ex = executor(device, max_rows=3)
     done, count, on_done = finished()
     jobs = [Job([np.full((1, 3), i, np.float32)], on_done) for i in range(7)]
     queue_behind_a_busy_stream(ex, device, jobs)
     ex.close()
     assert len(done) == 7 and {id(j) for j in done} == {id(j) for j in jobs}
     assert all(job.error is None for job in jobs)
+
+
+def test_a_held_job_is_refused_when_the_interpreter_exit_stopped_the_executor():
+    """At exit (``_stop_now``) queued jobs are cancelled; a job a worker had already taken
+    out of the queue, held behind a batch, must not start a run either."""
+    gates = {7.0: threading.Event(), 8.0: threading.Event()}
+    entered = {7.0: threading.Event(), 8.0: threading.Event()}
+
+    def run(context, inputs):
+        value = float(inputs[0].flat[0])
+        if value in gates:
+            entered[value].set()
+            assert gates[value].wait(10)
+        return [inputs[0]], None
+
+    ex = StreamsExecutor(["ctx"], run, "NUMPY:m", batching=StreamBatching(8))
+    done, count, on_done = finished()
+    first = Job([np.full((1, 3), 7.0, np.float32)], on_done)
+    ex.submit(first)
+    assert entered[7.0].wait(10)
+    second = Job([np.full((1, 3), 8.0, np.float32)], on_done)
+    held = Job([np.zeros((1, 5), np.float32)], on_done)  # does not stack with ``second``
+    ex.submit(second)
+    ex.submit(held)
+    gates[7.0].set()
+    assert entered[8.0].wait(10)  # the worker runs ``second`` and holds ``held``
+    workers = ex._stop_now("was stopped: the interpreter is exiting")
+    gates[8.0].set()
+    for worker in workers:
+        worker.join(10)
+    wait_for(count, 3)
+    assert first.error is None and second.error is None
+    assert type(held.error).__name__ == "RequestCancelledError"
+    assert "interpreter is exiting" in str(held.error)
 
 
 def test_stack_key_names_what_must_match_and_what_runs_alone():
@@ -220,5 +266,5 @@ def test_split_outputs_gives_views_of_each_jobs_rows():
 
 
 def test_stream_batching_needs_two_jobs_at_least():
-    with pytest.raises(ValueError, match="max_jobs >= 2"):
+    with pytest.raises(ValueError, match="max_rows >= 2"):
         StreamBatching(1)

@@ -48,6 +48,11 @@ UNSHARED_NOTE = (
 )
 
 
+#: What compiling gives: the optimized model, its shared weights, one session per stream, and
+#: a note on what the cache did.
+Compiled = tuple[OptimizedModel, SharedWeights, list[Any], str]
+
+
 class CPUCompiledModel(CompiledModel):
     """A model on ONNX Runtime's CPU provider, run by ``NUM_STREAMS`` sessions.
 
@@ -60,11 +65,13 @@ class CPUCompiledModel(CompiledModel):
         import onnxruntime as ort
 
         settings = Settings.from_config(config)
-        plan = plan_streams(settings, topology.detect(), model_cost(model.proto))
+        cost = model_cost(model.proto)
+        plan = plan_streams(settings, topology.detect(), cost)
         self._plan = plan
         self._profiling = bool(config.get(props.enable_profiling.name, False))
         denormals = bool(config.get(props.intel_cpu.denormals_optimization.name, False))
         log_level = config.get(props.log.level.name, props.log.Level.NO)
+        execution_mode = config.get(props.hint.execution_mode.name, ExecutionMode.PERFORMANCE)
         self._session_config = {
             props.intel_cpu.denormals_optimization.name: denormals,
             props.log.level.name: config.get(props.log.level.name),
@@ -74,18 +81,15 @@ class CPUCompiledModel(CompiledModel):
         self._finalizer = weakref.finalize(self, _remove_dirs, self._temp_dirs)
 
         allow_batching = bool(config.get(props.hint.allow_auto_batching.name, True))
-        choice = batching.candidate(
+        candidate = batching.candidate(
             model,
             throughput=settings.hint != PerformanceMode.LATENCY,
             allowed=allow_batching,
+            accuracy=execution_mode == ExecutionMode.ACCURACY,
             profiling=self._profiling,
+            flops=cost.flops,
         )
-        optimized, weights, streams, note = self._compile(
-            choice.session_model, plan, cache_dir, ort.__version__
-        )
-        #: The one copy of the weights every stream's session reads.
-        self.weights: SharedWeights = weights
-        self._streams: list[Any] = streams
+        compiled = self._compile(model, plan, cache_dir, ort.__version__)
 
         output_names = [port.any_name for port in model.outputs]
         input_names = [port.any_name for port in model.inputs]
@@ -95,24 +99,32 @@ class CPUCompiledModel(CompiledModel):
             [port.element_type for port in model.inputs],
             [port.element_type for port in model.outputs],
         )
+        info = MappingProxyType({"device": device_name})
+        run = session_runner(output_names, input_names, info, *types)
+        batched, batching_note = False, candidate.note
+        if candidate.batched_model is not None:
+            compiled, batching_note, batched = self._try_batching(
+                model, candidate.batched_model, run, compiled, (plan, cache_dir, ort.__version__)
+            )
+        optimized, weights, streams, note = compiled
+        #: The one copy of the weights every stream's session reads.
+        self.weights: SharedWeights = weights
+        self._streams: list[Any] = streams
         if self._profiling:
             contexts: list[Any] = streams
             run = _profiled_run(
                 session_runner(output_names, input_names, None, *types), device_name
             )
         else:
-            contexts = [getattr(session, "_sess", session) for session in streams]
-            info = MappingProxyType({"device": device_name})
-            run = session_runner(output_names, input_names, info, *types)
+            contexts = [_session(stream) for stream in streams]
             run_stoppable = stoppable_session_runner(output_names, input_names, info, *types)
-        batched, batching_note = choice.candidate, choice.note
-        if batched:
-            batched, batching_note = batching.probe(choice.session_model, run, contexts[0])
         #: whether streams stack queued requests into one inference (see batching.py)
         self.batches_requests = batched
         requests = plan.optimal_requests
         if batched:
             requests = max(requests, batching.BATCHED_REQUESTS)
+            if settings.num_requests:  # the application keeps no more in flight
+                requests = max(plan.streams, min(requests, settings.num_requests))
         reason = "; ".join(part for part in (plan.reason, note, batching_note) if part)
         log.debug("CPU: compiled %r: %s", model.friendly_name, reason)
         executor = StreamsExecutor(
@@ -120,7 +132,7 @@ class CPUCompiledModel(CompiledModel):
             run=run,
             name=f"{device_name}:{model.friendly_name}",
             run_stoppable=run_stoppable,
-            batching=StreamBatching(batching.MAX_JOBS) if batched else None,
+            batching=StreamBatching(batching.MAX_ROWS) if batched else None,
         )
 
         super().__init__(
@@ -134,9 +146,7 @@ class CPUCompiledModel(CompiledModel):
                 props.hint.enable_cpu_pinning.name: plan.pinning is not None,
                 props.hint.enable_hyper_threading.name: settings.hyper_threading,
                 props.hint.inference_precision.name: Type.f32,
-                props.hint.execution_mode.name: config.get(
-                    props.hint.execution_mode.name, ExecutionMode.PERFORMANCE
-                ),
+                props.hint.execution_mode.name: execution_mode,
                 props.cache_dir.name: cache_dir or "",
                 props.loaded_from_cache.name: optimized.loaded_from_cache,
                 props.enable_profiling.name: self._profiling,
@@ -152,9 +162,40 @@ class CPUCompiledModel(CompiledModel):
 
     # ---- compiling -------------------------------------------------------------------------
 
+    def _try_batching(
+        self,
+        model: Model,
+        batched_model: Model,
+        run: Any,
+        compiled: Compiled,
+        compile_args: tuple[StreamPlan, str | None, str],
+    ) -> tuple[Compiled, str, bool]:
+        """Probe a batching candidate (see batching.py): ``(what to run, note, batched)``.
+
+        One inference on the model's own sessions is timed first; a short one gets sessions
+        of ``batched_model`` (when it is a copy with a dynamic dim 0) and the rows probe.
+        Refused, the model runs on its own sessions, compiled as without batching."""
+        streams = compiled[2]
+        try:
+            seconds = batching.time_one_run(model, run, _session(streams[0]))
+        except Exception as exc:
+            return compiled, batching.not_batched(f"a probe run failed ({exc})"), False
+        if seconds >= batching.SHORT_RUN_S:
+            return compiled, batching.too_slow(seconds), False
+        on_copy = (
+            compiled if batched_model is model else self._compile(batched_model, *compile_args)
+        )
+        try:
+            refused = batching.rows_independent(batched_model, run, _session(on_copy[2][0]))
+        except Exception as exc:
+            refused = batching.not_batched(f"a probe run failed ({exc})")
+        if refused:
+            return compiled, refused, False
+        return on_copy, batching.batched(seconds), True
+
     def _compile(
         self, model: Model, plan: StreamPlan, cache_dir: str | None, ort_version: str
-    ) -> tuple[OptimizedModel, SharedWeights, list[Any], str]:
+    ) -> Compiled:
         model_bytes = model.to_bytes()
         optimize = _optimizer(model.friendly_name)
         if cache_dir is None:
@@ -263,6 +304,11 @@ class CPUCompiledModel(CompiledModel):
         super().close()  # stops the executor after the queued jobs
         self._streams = []
         self._finalizer()
+
+
+def _session(stream: Any) -> Any:
+    """The pybind session a runner calls (the executor's context for this stream)."""
+    return getattr(stream, "_sess", stream)
 
 
 def _optimizer(model_name: str) -> Any:

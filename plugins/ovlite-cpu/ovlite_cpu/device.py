@@ -32,8 +32,8 @@ class CPUDevice(Device):
     ``INFERENCE_NUM_THREADS``, ``ENABLE_CPU_PINNING``, ``ENABLE_HYPER_THREADING``,
     ``CACHE_DIR``, ``PERF_COUNT``, ``INFERENCE_PRECISION_HINT`` (``f32`` only),
     ``CPU_DENORMALS_OPTIMIZATION`` (ONNX Runtime's denormals-as-zero) and ``LOG_LEVEL``
-    (ONNX Runtime's log severity) and ``ALLOW_AUTO_BATCHING`` (whether THROUGHPUT batches the
-    queued requests of a small model, see ``batching.py``).  It also reports, read-only, the facts openvino's CPU
+    (ONNX Runtime's log severity) and ``ALLOW_AUTO_BATCHING`` (whether THROUGHPUT batches
+    the queued requests of a small model, see ``batching.py``).  It also reports, read-only, the facts openvino's CPU
     device lists (``DEVICE_TYPE``, ``SCHEDULING_CORE_TYPE`` ``ANY_CORE``, ...).
     """
 

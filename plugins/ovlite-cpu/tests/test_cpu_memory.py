@@ -46,7 +46,9 @@ def test_four_streams_cost_far_less_than_four_copies_of_the_weights():
     streams = min(4, ovlite.Core().get_property("CPU", "RANGE_FOR_STREAMS")[1])
     if streams < 2:
         pytest.skip("one logical CPU: CPU takes one stream")
-    one, four = measure(1), measure(streams)
+    # The kernel may reclaim pages of a process under memory pressure (this host runs DAMON),
+    # which only ever lowers RSS: the larger of two runs is the footprint.
+    one, four = (max((measure(n) for _ in range(2)), key=lambda m: m["rss"]) for n in (1, streams))
     extra = four["rss"] - one["rss"]
     # Without sharing, each more stream would add 47 MB; allow half of one copy.
     assert extra < 0.5 * one["weights"], (one, four)
