@@ -64,6 +64,11 @@ def queue_behind_a_busy_stream(ex: StreamsExecutor, device: NumpyDevice, jobs: l
     device.release.set()
 
 
+def numbered_jobs(n: int, on_done: Callable[[Job], None]) -> list[Job]:
+    """``n`` one-row jobs; job ``i`` holds ``i``."""
+    return [Job([np.full((1, 3), i, np.float32)], on_done) for i in range(n)]
+
+
 def wait_for(count: threading.Semaphore, n: int) -> None:
     for _ in range(n):
         assert count.acquire(timeout=10)
@@ -73,7 +78,7 @@ def test_queued_jobs_run_as_one_batch_and_each_gets_its_own_rows():
     device = NumpyDevice()
     ex = executor(device)
     done, count, on_done = finished()
-    jobs = [Job([np.full((1, 3), i, np.float32)], on_done) for i in range(5)]
+    jobs = numbered_jobs(5, on_done)
     queue_behind_a_busy_stream(ex, device, jobs)
     wait_for(count, 5)
     assert device.batches == [1, 5]
@@ -102,7 +107,7 @@ def test_a_batch_is_at_most_max_rows():
     device = NumpyDevice()
     ex = executor(device, max_rows=4)
     done, count, on_done = finished()
-    jobs = [Job([np.full((1, 3), i, np.float32)], on_done) for i in range(10)]
+    jobs = numbered_jobs(10, on_done)
     queue_behind_a_busy_stream(ex, device, jobs)
     wait_for(count, 10)
     assert device.batches == [1, 4, 4, 2]
@@ -156,7 +161,7 @@ def test_a_cancelled_job_is_left_out_of_the_batch():
     device = NumpyDevice()
     ex = executor(device)
     done, count, on_done = finished()
-    jobs = [Job([np.full((1, 3), i, np.float32)], on_done) for i in range(3)]
+    jobs = numbered_jobs(3, on_done)
     first = Job([np.zeros((1, 3), np.float32)], None)
     ex.submit(first)
     assert device.started.wait(10)
@@ -199,7 +204,7 @@ def test_close_runs_every_queued_job_once():
     device = NumpyDevice()
     ex = executor(device, max_rows=3)
     done, count, on_done = finished()
-    jobs = [Job([np.full((1, 3), i, np.float32)], on_done) for i in range(7)]
+    jobs = numbered_jobs(7, on_done)
     queue_behind_a_busy_stream(ex, device, jobs)
     ex.close()
     assert len(done) == 7 and {id(j) for j in done} == {id(j) for j in jobs}
