@@ -118,8 +118,6 @@ class CPUCompiledModel(CompiledModel):
         else:
             contexts = [_session(stream) for stream in streams]
             run_stoppable = stoppable_session_runner(output_names, input_names, info, *types)
-        #: whether streams stack queued requests into one inference (see batching.py)
-        self.batches_requests = batched
         requests = plan.optimal_requests
         if batched:
             requests = max(requests, batching.BATCHED_REQUESTS)
